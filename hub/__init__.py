@@ -1,0 +1,3 @@
+"""OCPI roaming hub."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,207 @@
+"""`ocpi-hub` (also `python -m hub`): serve the hub and manage its registry.
+
+The CLI talks to the same database as the server, so a running hub sees its changes within
+`registry_poll_seconds`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import aiohttp
+
+from hub.errors import OcpiError
+from hub.observability.logging import configure_logging
+from hub.registration.peer import PeerClient
+from hub.registration.platforms import PlatformAdmin, parse_role
+from hub.registration.registrar import Registrar
+from hub.settings import Settings, load_settings
+from hub.storage.db import create_engine, session_factory
+from hub.storage.migrate import upgrade
+from hub.token_vault import TokenVault
+from hub.types import TokenEncoding
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ocpi-hub", description="OCPI roaming hub")
+    parser.add_argument("--config", help="TOML settings file (default: $HUB_CONFIG)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the hub")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    serve.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations at start")
+
+    db = sub.add_parser("db", help="database")
+    db.add_argument("action", choices=["upgrade"])
+
+    platforms = sub.add_parser("platforms", help="platforms (OCPI connections) and their parties")
+    psub = platforms.add_subparsers(dest="action", required=True)
+    add = psub.add_parser("add", help="declare a platform and issue its token A")
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", action="append", required=True, help="ROLE:CC:PID, e.g. CPO:NL:ABC (repeatable)")
+    add.add_argument("--token-encoding", choices=[e.value for e in TokenEncoding], default="base64")
+    add.add_argument("--timeout", type=float, help="seconds to wait for this platform's replies")
+    add.add_argument("--json", action="store_true")
+    lst = psub.add_parser("list")
+    lst.add_argument("--json", action="store_true")
+    show = psub.add_parser("show")
+    show.add_argument("id", type=int)
+    remove = psub.add_parser("remove")
+    remove.add_argument("id", type=int)
+    token = psub.add_parser("token-a", help="issue a new token A for a platform (e.g. to register again)")
+    token.add_argument("id", type=int)
+    register = psub.add_parser("register", help="register the hub at a platform that gave us a token A")
+    register.add_argument("id", type=int)
+    register.add_argument("--versions-url", required=True)
+    register.add_argument("--token-a", required=True)
+    apply = psub.add_parser("apply", help="create the platforms declared in a TOML file")
+    apply.add_argument("file")
+    return parser
+
+
+def _admin(settings: Settings) -> tuple[PlatformAdmin, Callable[[], Awaitable[None]]]:
+    engine = create_engine(settings)
+    admin = PlatformAdmin(settings=settings, sessions=session_factory(engine), vault=TokenVault(settings.secret_key))
+    return admin, engine.dispose
+
+
+async def _platforms(settings: Settings, args: argparse.Namespace) -> int:
+    admin, close = _admin(settings)
+    try:
+        return await _platform_action(settings, admin, args)
+    finally:
+        await close()
+
+
+async def _platform_action(settings: Settings, admin: PlatformAdmin, args: argparse.Namespace) -> int:
+    if args.action == "add":
+        added = await admin.add(
+            name=args.name,
+            roles=[parse_role(r) for r in args.role],
+            token_encoding=TokenEncoding(args.token_encoding),
+            timeout_seconds=args.timeout,
+        )
+        result = {"platform_id": added.platform.id, "token_a": added.token_a, "versions_url": settings.versions_url}
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print(f"Platform {added.platform.id} ({args.name}) added, status PLANNED.")
+            print(f"Give the platform, over a secure channel:\n  versions URL: {settings.versions_url}")
+            print(f"  token A:      {added.token_a}\n(token A is shown once and dies when used)")
+        return 0
+    if args.action in ("list", "show"):
+        found = await admin.describe(platform_id=getattr(args, "id", None))
+        if args.action == "show" and not found:
+            print(f"No platform with id {args.id}", file=sys.stderr)
+            return 1
+        if getattr(args, "json", False) or args.action == "show":
+            print(json.dumps(found if args.action == "list" else found[0], indent=2))
+        else:
+            for p in found:
+                parties = ", ".join(f"{x['role']}:{x['country_code']}:{x['party_id']}" for x in p["parties"])
+                print(f"{p['platform_id']:>4}  {p['name']:<24} {p['status']:<10} {p['version'] or '-':<6} {parties}")
+        return 0
+    if args.action == "remove":
+        if not await admin.remove(platform_id=args.id):
+            print(f"No platform with id {args.id}", file=sys.stderr)
+            return 1
+        print(f"Platform {args.id} removed")
+        return 0
+    if args.action == "token-a":
+        print(await admin.issue_token_a(platform_id=args.id))
+        return 0
+    if args.action == "apply":
+        created = await admin.apply_file(args.file)
+        print(f"Created: {', '.join(created) or 'nothing (all present)'}")
+        return 0
+    return await _register(settings, args)
+
+
+async def _register(settings: Settings, args: argparse.Namespace) -> int:
+    engine = create_engine(settings)
+    async with aiohttp.ClientSession() as http:
+        registrar = Registrar(
+            settings=settings,
+            sessions=session_factory(engine),
+            vault=TokenVault(settings.secret_key),
+            peer=PeerClient(http, timeout_seconds=settings.request_timeout_seconds),
+            on_change=lambda: None,
+        )
+        try:
+            platform = await registrar.register_with(
+                platform_id=args.id, versions_url=args.versions_url, token_a=args.token_a
+            )
+        finally:
+            await engine.dispose()
+    print(f"Registered with platform {platform.id} ({platform.name}), OCPI {platform.version}, status {platform.status}")
+    return 0
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if settings.migrate_on_start and not args.no_migrate:
+        asyncio.run(upgrade(settings))
+    if settings.platforms_file:
+        admin, close = _admin(settings)
+
+        async def apply() -> list[str]:
+            try:
+                return await admin.apply_file(settings.platforms_file or "")
+            finally:
+                await close()
+
+        asyncio.run(apply())
+    print(f"OCPI hub on http://{settings.host}:{settings.port}  versions URL: {settings.versions_url}", flush=True)
+    print("Add a party:  ocpi-hub platforms add --name my-cpo --role CPO:NL:ABC", flush=True)
+    if args.config:
+        os.environ["HUB_CONFIG"] = args.config
+    # Workers re-read settings in their own process; pass the effective values on.
+    for key, value in (("HOST", settings.host), ("PORT", settings.port)):
+        os.environ[f"HUB_{key}"] = str(value)
+    uvicorn.run(
+        "hub.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    overrides: dict[str, Any] = {}
+    if args.command == "serve":
+        overrides = {"host": args.host, "port": args.port, "workers": args.workers}
+    try:
+        settings = load_settings(args.config, **overrides)
+    except Exception as exc:
+        print(f"ocpi-hub: invalid settings: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
+    try:
+        if args.command == "serve":
+            return _serve(settings, args)
+        if args.command == "db":
+            asyncio.run(upgrade(settings))
+            print("Database is at the latest revision")
+            return 0
+        return asyncio.run(_platforms(settings, args))
+    except OcpiError as exc:
+        print(f"ocpi-hub: {exc.message} (OCPI status {exc.status_code})", file=sys.stderr)
+        return 1

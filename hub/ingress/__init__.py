@@ -1,0 +1,1 @@
+"""Requests in: middleware, authentication, the configuration modules and the forward endpoint."""

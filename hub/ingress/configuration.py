@@ -1,0 +1,64 @@
+"""The configuration modules the hub answers itself: versions, version details, credentials.
+
+These are not routed and take no routing headers (transport_and_format.asciidoc 400-403).
+Token A is accepted here and nowhere else (checklist A.3).
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hub.errors import NotFound
+from hub.ingress.body import read_json
+from hub.ocpi.envelope import ocpi_response
+from hub.ocpi.versions import EDITIONS, Edition, hub_endpoints
+from hub.state import hub_state
+
+__all__ = ["configuration_routes"]
+
+
+def _edition(request: Request) -> Edition:
+    edition = EDITIONS.get(request.path_params["version"])
+    if edition is None:
+        raise NotFound("Unknown OCPI version")
+    return edition
+
+
+async def versions(request: Request) -> Response:
+    hub = hub_state(request)
+    await hub.auth.require(request, registration_ok=True)
+    base = hub.settings.public_url
+    return ocpi_response([{"version": n, "url": f"{base}/ocpi/{n}"} for n in EDITIONS])
+
+
+async def version_details(request: Request) -> Response:
+    hub = hub_state(request)
+    edition = _edition(request)
+    await hub.auth.require(request, registration_ok=True)
+    return ocpi_response({"version": edition.number, "endpoints": hub_endpoints(edition, hub.settings.public_url)})
+
+
+async def credentials(request: Request) -> Response:
+    hub = hub_state(request)
+    edition = _edition(request)
+    identity, presented = await hub.auth.require_token(request, registration_ok=True)
+    if request.method == "GET":
+        # The credentials object the client uses toward the hub: the token it presented.
+        return ocpi_response(hub.registrar.hub_credentials(presented))
+    if request.method == "DELETE":
+        await hub.registrar.unregister(identity)
+        return ocpi_response()
+    body = await read_json(request)
+    if request.method == "POST":
+        return ocpi_response(await hub.registrar.accept(identity, body, edition))
+    return ocpi_response(await hub.registrar.update(identity, body, edition))
+
+
+def configuration_routes() -> list[Route]:
+    return [
+        Route("/ocpi/versions", versions, methods=["GET"]),
+        Route("/ocpi/{version}", version_details, methods=["GET"]),
+        Route("/ocpi/{version}/credentials", credentials, methods=["GET", "POST", "PUT", "DELETE"]),
+    ]

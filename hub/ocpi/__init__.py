@@ -1,0 +1,1 @@
+"""OCPI protocol vocabulary: pure functions, no I/O."""

@@ -1,0 +1,63 @@
+"""The OCPI response envelope {data, status_code, status_message, timestamp}.
+
+transport_and_format.asciidoc (Response format): every response, errors included, is wrapped.
+Timestamps are UTC with a `Z` designator, never `+00:00` (types.asciidoc, DateTime).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from hub.errors import OcpiError
+
+__all__ = ["envelope_bytes", "error_response", "ocpi_response", "ocpi_timestamp"]
+
+SUCCESS = 1000
+
+
+def ocpi_timestamp(moment: datetime | None = None) -> str:
+    """An OCPI DateTime: `2015-06-29T20:39:09Z` (UTC, second precision)."""
+    moment = moment or datetime.now(UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def envelope_bytes(
+    data: Any = None, *, status_code: int = SUCCESS, status_message: str | None = None
+) -> bytes:
+    body: dict[str, Any] = {}
+    if data is not None:
+        body["data"] = data
+    body["status_code"] = status_code
+    if status_message:
+        body["status_message"] = status_message
+    body["timestamp"] = ocpi_timestamp()
+    return orjson.dumps(body)
+
+
+def ocpi_response(
+    data: Any = None,
+    *,
+    status_code: int = SUCCESS,
+    status_message: str | None = None,
+    http_status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return Response(
+        envelope_bytes(data, status_code=status_code, status_message=status_message),
+        status_code=http_status,
+        headers=headers,
+        media_type="application/json",
+    )
+
+
+def error_response(error: OcpiError, headers: dict[str, str] | None = None) -> Response:
+    return ocpi_response(
+        status_code=error.status_code,
+        status_message=error.message,
+        http_status=error.http_status,
+        headers=headers,
+    )

@@ -1,0 +1,1 @@
+"""The credentials handshake, in both directions, and the outbound calls it needs."""

@@ -1,0 +1,94 @@
+"""Reading a platform's versions and version details (version_information_endpoint.asciidoc)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pydantic import TypeAdapter, ValidationError
+
+from hub.errors import ClientApiError, MissingEndpoints, UnsupportedVersion
+from hub.ocpi.credentials import Version, VersionDetails
+from hub.ocpi.versions import EDITIONS, Edition
+from hub.registration.peer import PeerClient, PeerError
+from hub.storage.repositories import EndpointSpec
+from hub.types import TokenEncoding
+
+__all__ = ["Discovery", "discover", "missing_endpoints"]
+
+_VERSIONS = TypeAdapter(list[Version])
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    edition: Edition
+    endpoints: tuple[EndpointSpec, ...]
+
+    def url_of(self, module: str) -> str | None:
+        return next((e.url for e in self.endpoints if e.module == module), None)
+
+
+def _version_key(number: str) -> tuple[int, ...]:
+    return tuple(int(part) if part.isdigit() else 0 for part in number.split("."))
+
+
+async def discover(
+    peer: PeerClient,
+    *,
+    versions_url: str,
+    token: str,
+    encoding: TokenEncoding,
+    wanted: Edition | None = None,
+) -> Discovery:
+    """GET versions, pick `wanted` (or the newest version both sides speak), GET its details.
+
+    Unusable API -> 3001; no common version -> 3002.
+    """
+    try:
+        offered = _VERSIONS.validate_python(
+            await peer.data("GET", versions_url, token=token, encoding=encoding)
+        )
+    except PeerError as exc:
+        raise ClientApiError(f"Could not read your versions: {exc}") from exc
+    except ValidationError as exc:
+        raise ClientApiError("Your versions endpoint did not return a list of {version, url}") from exc
+    by_number = {v.version: v for v in offered}
+    if wanted is not None:
+        candidates = [wanted.number] if wanted.number in by_number else []
+    else:
+        candidates = sorted((n for n in by_number if n in EDITIONS), key=_version_key, reverse=True)
+    if not candidates:
+        shown = ", ".join(sorted(by_number))[:100] or "none"
+        raise UnsupportedVersion(f"No common OCPI version (you offer: {shown})")
+    edition = EDITIONS[candidates[0]]
+    try:
+        details = VersionDetails.model_validate(
+            await peer.data("GET", by_number[edition.number].url, token=token, encoding=encoding)
+        )
+    except PeerError as exc:
+        raise ClientApiError(f"Could not read your version details: {exc}") from exc
+    except ValidationError as exc:
+        raise ClientApiError("Your version details are not a valid VersionDetails object") from exc
+    endpoints = tuple(
+        EndpointSpec(module=e.identifier, interface_role=(e.role.value if e.role else ""), url=e.url)
+        for e in details.endpoints
+    )
+    return Discovery(edition=edition, endpoints=endpoints)
+
+
+def missing_endpoints(discovery: Discovery, required: Iterable[str]) -> list[str]:
+    """Required entries are `module` or `module:ROLE`; returns those the platform lacks."""
+    have = {(e.module, e.interface_role) for e in discovery.endpoints}
+    modules = {e.module for e in discovery.endpoints}
+    lacking = []
+    for entry in required:
+        module, _, role = entry.partition(":")
+        if (role and (module, role.upper()) not in have) or (not role and module not in modules):
+            lacking.append(entry)
+    return lacking
+
+
+def require_endpoints(discovery: Discovery, required: Iterable[str]) -> None:
+    lacking = missing_endpoints(discovery, required)
+    if lacking:
+        raise MissingEndpoints("Expected endpoints missing: " + ", ".join(lacking))

@@ -1,0 +1,231 @@
+"""The credentials handshake (credentials.asciidoc 17-150), both ways.
+
+Hub as *receiver* (a platform registers with the hub using the token A the operator gave it):
+`accept` (POST), `update` (PUT), `unregister` (DELETE). Hub as *sender* (the hub registers with
+a platform that gave the operator a token A): `register_with`.
+
+Tokens: the hub generates the token a platform uses toward the hub (C when receiving, B when
+sending) and stores only its hash; the token the hub uses toward the platform (B received,
+C received) is stored encrypted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+
+from hub.errors import ClientApiError, InvalidParameters, MethodNotAllowed, OcpiError
+from hub.identity import Identity, Stage
+from hub.ocpi.credentials import Credentials, CredentialsRole
+from hub.ocpi.versions import Edition
+from hub.registration.discovery import discover, require_endpoints
+from hub.registration.peer import PeerClient, PeerError
+from hub.settings import Settings
+from hub.storage.db import SessionFactory, session_scope
+from hub.storage.models import Platform
+from hub.storage.repositories import PartySpec, RegistryRepository
+from hub.token_vault import TokenVault, new_token
+from hub.types import ConnectionStatus, PartyKey, Role, TokenEncoding
+
+__all__ = ["Registrar", "parse_credentials"]
+
+_log = structlog.get_logger("hub.registration")
+
+
+def parse_credentials(body: Any) -> Credentials:
+    try:
+        return Credentials.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise InvalidParameters(f"Invalid credentials object: {where}: {first['msg']}") from exc
+
+
+def _specs(roles: Iterable[CredentialsRole]) -> list[PartySpec]:
+    return [
+        PartySpec(
+            role=r.role.value,
+            country_code=r.country_code,
+            party_id=r.party_id,
+            business_details=r.business_details.model_dump(mode="json", exclude_none=True),
+        )
+        for r in roles
+    ]
+
+
+class Registrar:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        sessions: SessionFactory,
+        vault: TokenVault,
+        peer: PeerClient,
+        on_change: Callable[[], None],
+    ) -> None:
+        self._settings = settings
+        self._sessions = sessions
+        self._vault = vault
+        self._peer = peer
+        self._on_change = on_change
+
+    def hub_credentials(self, token: str) -> dict[str, Any]:
+        """The hub's Credentials object: one role, HUB (credentials.asciidoc 187)."""
+        details: dict[str, Any] = {"name": self._settings.business_name}
+        if self._settings.business_website:
+            details["website"] = self._settings.business_website
+        return {
+            "token": token,
+            "url": self._settings.versions_url,
+            "roles": [
+                {
+                    "role": Role.HUB.value,
+                    "business_details": details,
+                    "party_id": self._settings.party_id,
+                    "country_code": self._settings.country_code,
+                }
+            ],
+        }
+
+    # --- hub as receiver ------------------------------------------------------------------
+
+    async def accept(self, identity: Identity, body: Any, edition: Edition) -> dict[str, Any]:
+        """POST: register the platform that presented token A; returns the hub's credentials (token C)."""
+        if identity.stage is not Stage.REGISTRATION:
+            raise MethodNotAllowed("Already registered: use PUT to update or DELETE to unregister")
+        return await self._exchange(identity, parse_credentials(body), edition)
+
+    async def update(self, identity: Identity, body: Any, edition: Edition) -> dict[str, Any]:
+        """PUT: re-read the platform's endpoints, switch version, issue a new token."""
+        if identity.stage is not Stage.CREDENTIALS:
+            raise MethodNotAllowed("Not registered yet: use POST to register")
+        return await self._exchange(identity, parse_credentials(body), edition)
+
+    async def unregister(self, identity: Identity) -> None:
+        """DELETE: stop all traffic with the platform; its tokens die."""
+        if identity.stage is not Stage.CREDENTIALS:
+            raise MethodNotAllowed("Not registered: nothing to delete")
+        async with session_scope(self._sessions) as session:
+            repo = RegistryRepository(session)
+            platform = await repo.get(platform_id=identity.platform_id)
+            if platform is None:
+                raise MethodNotAllowed("Not registered: nothing to delete")
+            platform.status = ConnectionStatus.SUSPENDED.value
+            platform.inbound_token_hash = None
+            platform.outbound_token_enc = None
+            platform.token_a_hash = None
+            await repo.save(platform)
+            await repo.bump_revision()
+        self._on_change()
+        _log.info("platform_unregistered", platform=identity.platform_name)
+
+    async def _exchange(self, identity: Identity, creds: Credentials, edition: Edition) -> dict[str, Any]:
+        parties = _specs(creds.roles)
+        await self._check_parties(identity.platform_id, parties)
+        discovery = await discover(
+            self._peer, versions_url=creds.url, token=creds.token, encoding=identity.token_encoding, wanted=edition
+        )
+        require_endpoints(discovery, self._settings.required_endpoints)
+        token_c = new_token()
+        async with session_scope(self._sessions) as session:
+            repo = RegistryRepository(session)
+            platform = await repo.get(platform_id=identity.platform_id)
+            if platform is None or platform.status == ConnectionStatus.SUSPENDED.value and identity.stage is Stage.CREDENTIALS:
+                raise MethodNotAllowed("Registration was withdrawn meanwhile")
+            platform.versions_url = creds.url
+            platform.version = discovery.edition.number
+            platform.outbound_token_enc = self._vault.encrypt(creds.token)
+            platform.inbound_token_hash = self._vault.hash(token_c)
+            platform.token_a_hash = None
+            platform.status = ConnectionStatus.CONNECTED.value
+            await repo.save(platform)
+            await repo.replace_parties(platform_id=identity.platform_id, parties=parties)
+            await repo.replace_endpoints(platform_id=identity.platform_id, endpoints=discovery.endpoints)
+            await repo.bump_revision()
+        self._on_change()
+        _log.info(
+            "platform_registered",
+            platform=identity.platform_name,
+            version=discovery.edition.number,
+            parties=[f"{p.role}:{p.key}" for p in parties],
+            direction="inbound",
+        )
+        return self.hub_credentials(token_c)
+
+    async def _check_parties(self, platform_id: int, parties: Sequence[PartySpec]) -> None:
+        """A platform may only register the parties the operator declared for it (if any), and
+        never a party another platform serves."""
+        async with self._sessions() as session:
+            repo = RegistryRepository(session)
+            declared = {(p.role, PartyKey.of(p.country_code, p.party_id)) for p in await repo.parties(platform_id=platform_id)}
+            owners = await repo.owners_of(keys=[p.key for p in parties])
+        for spec in parties:
+            if declared and (spec.role.upper(), spec.key) not in declared:
+                raise InvalidParameters(
+                    f"Role {spec.role} {spec.key} is not declared for this platform; ask the hub operator"
+                )
+            owner = owners.get(spec.key)
+            if owner is not None and owner != platform_id:
+                raise InvalidParameters(f"Party {spec.key} is already served by another platform")
+        keys = [(p.role.upper(), p.key) for p in parties]
+        if len(set(keys)) != len(keys):
+            raise InvalidParameters("Each role must be a unique (role, party_id, country_code) combination")
+
+    # --- hub as sender --------------------------------------------------------------------
+
+    async def register_with(self, *, platform_id: int, versions_url: str, token_a: str) -> Platform:
+        """Register the hub at a platform that gave us a token A (credentials.asciidoc 17-45)."""
+        async with self._sessions() as session:
+            platform = await RegistryRepository(session).get(platform_id=platform_id)
+        if platform is None:
+            raise InvalidParameters(f"No platform with id {platform_id}")
+        if platform.status == ConnectionStatus.CONNECTED.value and platform.outbound_token_enc:
+            raise MethodNotAllowed(f"Platform {platform.name} is already registered")
+        encoding = TokenEncoding(platform.token_encoding)
+        discovery = await discover(self._peer, versions_url=versions_url, token=token_a, encoding=encoding)
+        require_endpoints(discovery, ("credentials", *self._settings.required_endpoints))
+        credentials_url = discovery.url_of("credentials")
+        assert credentials_url is not None
+        token_b = new_token()
+        await self._set_inbound(platform_id, self._vault.hash(token_b), versions_url)
+        try:
+            reply = await self._peer.data(
+                "POST", credentials_url, token=token_a, encoding=encoding, body=self.hub_credentials(token_b)
+            )
+            creds = parse_credentials(reply)
+            parties = _specs(creds.roles)
+            await self._check_parties(platform_id, parties)
+        except (PeerError, OcpiError) as exc:
+            await self._set_inbound(platform_id, None, versions_url)
+            if isinstance(exc, PeerError):
+                raise ClientApiError(f"Credentials POST failed: {exc}") from exc
+            raise
+        async with session_scope(self._sessions) as session:
+            repo = RegistryRepository(session)
+            stored = await repo.get(platform_id=platform_id)
+            assert stored is not None
+            stored.version = discovery.edition.number
+            stored.outbound_token_enc = self._vault.encrypt(creds.token)
+            stored.token_a_hash = None
+            stored.status = ConnectionStatus.CONNECTED.value
+            await repo.save(stored)
+            await repo.replace_parties(platform_id=platform_id, parties=parties)
+            await repo.replace_endpoints(platform_id=platform_id, endpoints=discovery.endpoints)
+            await repo.bump_revision()
+        self._on_change()
+        _log.info("platform_registered", platform=stored.name, version=stored.version, direction="outbound")
+        return stored
+
+    async def _set_inbound(self, platform_id: int, token_hash: str | None, versions_url: str) -> None:
+        async with session_scope(self._sessions) as session:
+            repo = RegistryRepository(session)
+            platform = await repo.get(platform_id=platform_id)
+            assert platform is not None
+            platform.inbound_token_hash = token_hash
+            platform.versions_url = versions_url
+            await repo.save(platform)
+            await repo.bump_revision()
+        self._on_change()

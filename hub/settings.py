@@ -1,0 +1,105 @@
+"""One typed, frozen settings object: defaults < TOML file < `HUB_*` environment < explicit overrides.
+
+Every key is documented, with its default, in `config/hub.example.toml` and `docs/configuration.md`.
+The environment name of a key is `HUB_` plus the key in upper case (`HUB_DATABASE_URL`).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hub.types import Role
+
+__all__ = ["DEFAULT_SECRET", "Settings", "load_settings"]
+
+DEFAULT_SECRET = "dev-secret-change-me"
+_ENV_PREFIX = "HUB_"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=_ENV_PREFIX, frozen=True, extra="forbid")
+
+    environment: Literal["development", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=64)
+    public_url: str = "http://127.0.0.1:8080"
+
+    database_url: str = "sqlite+aiosqlite:///./var/hub.db"
+    database_schema: str | None = None
+    migrate_on_start: bool = True
+
+    secret_key: str = DEFAULT_SECRET
+
+    country_code: str = Field("NL", min_length=2, max_length=2)
+    party_id: str = Field("HUB", min_length=3, max_length=3)
+    business_name: str = Field("OCPI Hub", max_length=100)
+    business_website: str | None = None
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["console", "json"] = "console"
+
+    cache_ttl_seconds: float = Field(30.0, gt=0)
+    cache_negative_ttl_seconds: float = Field(2.0, gt=0)
+    cache_max_entries: int = Field(100_000, ge=100)
+    registry_poll_seconds: float = Field(1.0, gt=0)
+
+    accept_raw_tokens: bool = False
+    required_endpoints: tuple[str, ...] = ()
+
+    request_timeout_seconds: float = Field(10.0, gt=0)
+    connect_timeout_seconds: float = Field(5.0, gt=0)
+    pool_per_platform: int = Field(64, ge=1)
+    pool_total: int = Field(1024, ge=1)
+    max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024)
+    proxy_url_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
+
+    platforms_file: str | None = None
+
+    @field_validator("country_code", "party_id")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("public_url must start with http:// or https://")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
+            raise ValueError("secret_key: set HUB_SECRET_KEY; the default is refused in production")
+        if len(self.secret_key) < 16:
+            raise ValueError("secret_key must be at least 16 characters")
+        return self
+
+    @property
+    def hub_role(self) -> Role:
+        return Role.HUB
+
+    @property
+    def versions_url(self) -> str:
+        return f"{self.public_url}/ocpi/versions"
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Read `config_file` (or `$HUB_CONFIG`), let `HUB_*` variables win over it, then overrides."""
+    path = config_file or os.environ.get(f"{_ENV_PREFIX}CONFIG")
+    values: dict[str, Any] = {}
+    if path:
+        with open(path, "rb") as handle:
+            values = tomllib.load(handle)
+    for key in list(values):
+        if f"{_ENV_PREFIX}{key.upper()}" in os.environ:
+            del values[key]
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values)

@@ -1,0 +1,66 @@
+"""The hub's vocabulary: parties, roles, modules and interface roles.
+
+Keys are case-insensitive in OCPI (CiString), so every key is normalised to upper case
+the moment it enters the hub (`PartyKey.of`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = ["ConnectionStatus", "InterfaceRole", "PartyKey", "Role", "TokenEncoding"]
+
+
+class Role(StrEnum):
+    """OCPI 2.2.1 Role enum (types.asciidoc, Role)."""
+
+    CPO = "CPO"
+    EMSP = "EMSP"
+    HUB = "HUB"
+    NAP = "NAP"
+    NSP = "NSP"
+    OTHER = "OTHER"
+    SCSP = "SCSP"
+
+
+class InterfaceRole(StrEnum):
+    """Endpoint interface role (version_information_endpoint.asciidoc, InterfaceRole)."""
+
+    SENDER = "SENDER"
+    RECEIVER = "RECEIVER"
+
+
+class ConnectionStatus(StrEnum):
+    """Connection status of a platform (mod_hub_client_info.asciidoc, ConnectionStatus)."""
+
+    CONNECTED = "CONNECTED"
+    OFFLINE = "OFFLINE"
+    PLANNED = "PLANNED"
+    SUSPENDED = "SUSPENDED"
+
+
+class TokenEncoding(StrEnum):
+    """How a platform puts its credentials token in the Authorization header.
+
+    2.2+ says Base64; many 2.1.1 and 2.2 implementations send the raw token, so this is a
+    per-platform flag (transport_and_format.asciidoc, note after line 36 in 2.2.1-d2).
+    """
+
+    BASE64 = "base64"
+    RAW = "raw"
+
+
+@dataclass(frozen=True, slots=True)
+class PartyKey:
+    """A party's address: country code plus party id, upper-cased."""
+
+    country_code: str
+    party_id: str
+
+    @classmethod
+    def of(cls, country_code: str, party_id: str) -> PartyKey:
+        return cls(country_code.strip().upper(), party_id.strip().upper())
+
+    def __str__(self) -> str:
+        return f"{self.country_code}*{self.party_id}"
