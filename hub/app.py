@@ -20,17 +20,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from adapters.ocpi_direct import DirectOcpiAdapter
 from hub.cache import AsyncTTLCache
 from hub.errors import ClientError, OcpiError, ServerError
 from hub.health.endpoints import health_routes
 from hub.identity import Identity
 from hub.ingress.auth import Authenticator
+from hub.forwarding.forwarder import Forwarder
+from hub.forwarding.proxies import ProxyStore
 from hub.ingress.configuration import configuration_routes
+from hub.ingress.forward import forward_routes
 from hub.ingress.middleware import RequestContext
 from hub.ocpi.envelope import error_response
 from hub.registration.peer import PeerClient
 from hub.registration.registrar import Registrar
 from hub.registry_watch import RegistryWatcher
+from hub.routing.table import RoutingTable
 from hub.settings import Settings, load_settings
 from hub.state import HubState
 from hub.storage.db import create_engine, session_factory
@@ -59,7 +64,7 @@ async def _unexpected(_request: Request, exc: Exception) -> Response:
 
 
 def _routes() -> list[BaseRoute]:
-    return [*configuration_routes(), *health_routes()]
+    return [*configuration_routes(), *health_routes(), *forward_routes()]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -73,7 +78,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         connector = aiohttp.TCPConnector(
             limit=settings.pool_total, limit_per_host=settings.pool_per_platform, keepalive_timeout=60
         )
-        http = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+        http = aiohttp.ClientSession(connector=connector, skip_auto_headers=("Accept-Encoding",))
         cache: AsyncTTLCache[str, Identity] = AsyncTTLCache(
             maxsize=settings.cache_max_entries,
             ttl=settings.cache_ttl_seconds,
@@ -83,6 +88,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
             sessions=sessions, vault=vault, cache=cache, accept_raw_tokens=settings.accept_raw_tokens
         )
         tasks = TaskGroup()
+        routing = RoutingTable(
+            sessions=sessions,
+            vault=vault,
+            maxsize=settings.cache_max_entries,
+            ttl=settings.cache_ttl_seconds,
+            negative_ttl=settings.cache_negative_ttl_seconds,
+        )
+        proxies = ProxyStore(
+            sessions=sessions, public_url=settings.public_url, ttl_seconds=settings.proxy_url_ttl_seconds
+        )
+
+        def invalidate() -> None:
+            auth.invalidate()
+            routing.invalidate()
+
         hub = HubState(
             settings=settings,
             engine=engine,
@@ -95,15 +115,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 sessions=sessions,
                 vault=vault,
                 peer=PeerClient(http, timeout_seconds=settings.request_timeout_seconds),
-                on_change=lambda: invalidate(),
+                on_change=invalidate,
             ),
             tasks=tasks,
+            routing=routing,
+            proxies=proxies,
+            forwarder=Forwarder(
+                adapter=DirectOcpiAdapter(http),
+                proxies=proxies,
+                default_timeout=settings.request_timeout_seconds,
+            ),
         )
-
-        def invalidate() -> None:
-            auth.invalidate()
-            if hub.routing is not None:
-                hub.routing.invalidate()
 
         watcher = RegistryWatcher(sessions=sessions, interval=settings.registry_poll_seconds, on_change=invalidate)
         tasks.spawn(watcher.run(), name="registry-watcher")

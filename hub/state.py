@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 
+from hub.forwarding.forwarder import Forwarder
+from hub.forwarding.proxies import ProxyStore
 from hub.ingress.auth import Authenticator
 from hub.registration.registrar import Registrar
+from hub.routing.table import RoutingTable
 from hub.settings import Settings
 from hub.storage.db import SessionFactory
 from hub.tasks import TaskGroup
 from hub.token_vault import TokenVault
-
-if TYPE_CHECKING:
-    from hub.routing.table import RoutingTable
-    from hub.forwarding.forwarder import Forwarder
 
 __all__ = ["HubState", "hub_state"]
 
@@ -33,9 +31,9 @@ class HubState:
     auth: Authenticator
     registrar: Registrar
     tasks: TaskGroup
-    routing: RoutingTable | None = None
-    forwarder: Forwarder | None = None
-    extras: dict[str, object] = field(default_factory=dict)
+    routing: RoutingTable
+    proxies: ProxyStore
+    forwarder: Forwarder
 
 
 def hub_state(request: Request) -> HubState:

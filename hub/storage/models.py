@@ -15,7 +15,7 @@ from sqlmodel import Field, SQLModel
 
 from hub.types import ConnectionStatus, TokenEncoding
 
-__all__ = ["Endpoint", "Party", "Platform", "RegistryRevision", "utcnow"]
+__all__ = ["Endpoint", "Party", "Platform", "ProxyUrl", "RegistryRevision", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -78,3 +78,30 @@ class RegistryRevision(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     revision: int = 0
+
+
+class ProxyUrl(SQLModel, table=True):
+    """A hub URL standing in for a URL a party cannot reach (requirements §3.9, checklist F).
+
+    `kind` is `page` (a Link next page), `location` (a CDR Location) or `callback` (a command or
+    charging-profile response_url). Only `caller_platform_id` may follow it; the hub then calls
+    `target_url` on `target_platform_id` with that platform's token and the stored routing headers.
+    """
+
+    __tablename__ = "proxy_url"
+
+    id: str = Field(primary_key=True, max_length=43)
+    kind: str = Field(max_length=16)
+    module: str = Field(max_length=64)
+    target_url: str = Field(max_length=2048)
+    target_platform_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("platform.id", ondelete="CASCADE"), nullable=False)
+    )
+    caller_platform_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("platform.id", ondelete="CASCADE"), nullable=False)
+    )
+    to_country_code: str = Field(max_length=2)
+    to_party_id: str = Field(max_length=3)
+    from_country_code: str = Field(max_length=2)
+    from_party_id: str = Field(max_length=3)
+    expires_at: datetime = Field(sa_column=_ts())

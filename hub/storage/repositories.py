@@ -63,7 +63,7 @@ class RegistryRepository:
 
     async def by_token_hash(self, *, token_hash: str) -> Platform | None:
         query = select(Platform).where(
-            or_(Platform.token_a_hash == token_hash, Platform.inbound_token_hash == token_hash)
+            or_(col(Platform.token_a_hash) == token_hash, col(Platform.inbound_token_hash) == token_hash)
         )
         return (await self.session.exec(query)).first()
 

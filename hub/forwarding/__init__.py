@@ -1,0 +1,1 @@
+"""Requests out: adapters (transports), the forwarder, rewrites of unreachable URLs."""
