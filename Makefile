@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench install clean
+.PHONY: run test lint typecheck bench install clean demo loadtest
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,16 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
+
+# A charging session through a hub with a simulated CPO and eMSP, printed message by message.
+demo: $(STAMP)
+	$(BIN)/ocpi-hub demo
+
+# Locust, headless and bounded in time, against a hub with 2 simulated CPOs and 2 eMSPs
+# (options: make loadtest LOADTEST_ARGS="--duration 60 --users 50"; see loadtests/README.md).
+loadtest: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,loadtest]'
+	$(BIN)/python -m loadtests.run $(LOADTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -8,11 +8,15 @@ arguments (settings from `$HUB_CONFIG` and `HUB_*`).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import aiohttp
 import structlog
+from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -21,26 +25,34 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from adapters.ocpi_direct import DirectOcpiAdapter
+from hub.broadcast.dispatcher import Dispatcher
+from hub.broadcast.liveness import LivenessChecker, SeenTracker
 from hub.cache import AsyncTTLCache
 from hub.errors import ClientError, OcpiError, ServerError
-from hub.health.endpoints import health_routes
-from hub.identity import Identity
-from hub.ingress.auth import Authenticator
+from hub.forwarding.delivery import Delivery
 from hub.forwarding.forwarder import Forwarder
 from hub.forwarding.proxies import ProxyStore
+from hub.forwarding.resilience import BreakerBoard
+from hub.health.endpoints import health_routes
+from hub.ingress.auth import Authenticator
 from hub.ingress.configuration import configuration_routes
 from hub.ingress.forward import forward_routes
+from hub.ingress.hubclientinfo import hubclientinfo_routes
 from hub.ingress.middleware import RequestContext
+from hub.observability.logging import configure_logging
 from hub.ocpi.envelope import error_response
 from hub.registration.peer import PeerClient
 from hub.registration.registrar import Registrar
 from hub.registry_watch import RegistryWatcher
+from hub.routing.agreement_book import AgreementBook
 from hub.routing.table import RoutingTable
 from hub.settings import Settings, load_settings
 from hub.state import HubState
 from hub.storage.db import create_engine, session_factory
+from hub.store.writer import StoreWriter
 from hub.tasks import TaskGroup
 from hub.token_vault import TokenVault
+from hub.validation import PayloadValidator
 
 __all__ = ["create_app"]
 
@@ -58,89 +70,167 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
     return error_response(ClientError(message, http_status=exc.status_code))
 
 
+async def _storage_down(_request: Request, exc: Exception) -> Response:
+    _log.error("storage_unavailable", error=type(exc).__name__)
+    return error_response(ServerError("Storage unavailable: nothing was changed, try again", http_status=503))
+
+
 async def _unexpected(_request: Request, exc: Exception) -> Response:
     _log.error("unhandled_error", error=type(exc).__name__, exc_info=exc)
     return error_response(ServerError("Internal error"))
 
 
 def _routes() -> list[BaseRoute]:
-    return [*configuration_routes(), *health_routes(), *forward_routes()]
+    return [*configuration_routes(), *health_routes(), *hubclientinfo_routes(), *forward_routes()]
+
+
+async def _build(settings: Settings) -> HubState:
+    """Every shared resource, built once per process and handed to requests as app.state.hub."""
+    engine = create_engine(settings)
+    sessions = session_factory(engine)
+    vault = TokenVault(settings.secret_key)
+    connector = aiohttp.TCPConnector(
+        limit=settings.pool_total, limit_per_host=settings.pool_per_platform, keepalive_timeout=60
+    )
+    http = aiohttp.ClientSession(connector=connector, skip_auto_headers=("Accept-Encoding",))
+    adapter = DirectOcpiAdapter(http)
+    seen = SeenTracker()
+    auth = Authenticator(
+        sessions=sessions,
+        vault=vault,
+        cache=AsyncTTLCache(
+            maxsize=settings.cache_max_entries,
+            ttl=settings.cache_ttl_seconds,
+            negative_ttl=settings.cache_negative_ttl_seconds,
+            stale_seconds=settings.degraded_max_seconds,
+        ),
+        accept_raw_tokens=settings.accept_raw_tokens,
+        on_seen=seen.note,
+    )
+    routing = RoutingTable(
+        sessions=sessions,
+        vault=vault,
+        maxsize=settings.cache_max_entries,
+        ttl=settings.cache_ttl_seconds,
+        negative_ttl=settings.cache_negative_ttl_seconds,
+        stale_seconds=settings.degraded_max_seconds,
+    )
+    agreements = AgreementBook(sessions=sessions, default_allow=settings.agreements_default == "open")
+    proxies = ProxyStore(sessions=sessions, public_url=settings.public_url, ttl_seconds=settings.proxy_url_ttl_seconds)
+    validator = PayloadValidator(settings)
+    breakers = BreakerBoard(fail_max=settings.breaker_fail_max, reset_timeout=settings.breaker_reset_seconds)
+    dispatcher = Dispatcher(
+        settings=settings, sessions=sessions, routing=routing, adapter=adapter, policy=agreements, breakers=breakers
+    )
+
+    def registry_changed() -> None:
+        auth.invalidate()
+        routing.invalidate()
+        agreements.invalidate()
+        dispatcher.wake()
+
+    return HubState(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        vault=vault,
+        http=http,
+        auth=auth,
+        registrar=Registrar(
+            settings=settings,
+            sessions=sessions,
+            vault=vault,
+            peer=PeerClient(http, timeout_seconds=settings.request_timeout_seconds),
+            on_change=registry_changed,
+        ),
+        tasks=TaskGroup(),
+        routing=routing,
+        proxies=proxies,
+        forwarder=Forwarder(
+            delivery=Delivery(adapter=adapter, breakers=breakers),
+            proxies=proxies,
+            validator=validator,
+            default_timeout=settings.request_timeout_seconds,
+        ),
+        validator=validator,
+        agreements=agreements,
+        store_writer=StoreWriter(sessions=sessions),
+        dispatcher=dispatcher,
+        seen=seen,
+        breakers=breakers,
+        on_registry_change=registry_changed,
+    )
+
+
+async def _housekeeping(hub: HubState) -> None:
+    """Leader-only periodic work: still-alive checks, last-seen flushes, purging old rows."""
+    checker = LivenessChecker(
+        sessions=hub.sessions,
+        peer=PeerClient(hub.http, timeout_seconds=hub.settings.request_timeout_seconds),
+        vault=hub.vault,
+        silence_seconds=hub.settings.still_alive_seconds,
+        on_change=hub.on_registry_change,
+    )
+    while True:
+        await asyncio.sleep(hub.settings.liveness_check_seconds * random.uniform(0.8, 1.2))  # jitter
+        try:
+            await hub.seen.flush(hub.sessions)
+            if hub.dispatcher.is_leader:
+                await checker.check()
+                await hub.dispatcher.purge()
+                await hub.proxies.purge_expired()
+        except Exception as exc:  # the database may be away; try again next round
+            _log.warning("housekeeping_failed", error=type(exc).__name__)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = create_engine(settings)
-        sessions = session_factory(engine)
-        vault = TokenVault(settings.secret_key)
-        connector = aiohttp.TCPConnector(
-            limit=settings.pool_total, limit_per_host=settings.pool_per_platform, keepalive_timeout=60
+        hub = await _build(settings)
+        watcher = RegistryWatcher(
+            sessions=hub.sessions, interval=settings.registry_poll_seconds, on_change=hub.on_registry_change
         )
-        http = aiohttp.ClientSession(connector=connector, skip_auto_headers=("Accept-Encoding",))
-        cache: AsyncTTLCache[str, Identity] = AsyncTTLCache(
-            maxsize=settings.cache_max_entries,
-            ttl=settings.cache_ttl_seconds,
-            negative_ttl=settings.cache_negative_ttl_seconds,
-        )
-        auth = Authenticator(
-            sessions=sessions, vault=vault, cache=cache, accept_raw_tokens=settings.accept_raw_tokens
-        )
-        tasks = TaskGroup()
-        routing = RoutingTable(
-            sessions=sessions,
-            vault=vault,
-            maxsize=settings.cache_max_entries,
-            ttl=settings.cache_ttl_seconds,
-            negative_ttl=settings.cache_negative_ttl_seconds,
-        )
-        proxies = ProxyStore(
-            sessions=sessions, public_url=settings.public_url, ttl_seconds=settings.proxy_url_ttl_seconds
-        )
-
-        def invalidate() -> None:
-            auth.invalidate()
-            routing.invalidate()
-
-        hub = HubState(
-            settings=settings,
-            engine=engine,
-            sessions=sessions,
-            vault=vault,
-            http=http,
-            auth=auth,
-            registrar=Registrar(
-                settings=settings,
-                sessions=sessions,
-                vault=vault,
-                peer=PeerClient(http, timeout_seconds=settings.request_timeout_seconds),
-                on_change=invalidate,
-            ),
-            tasks=tasks,
-            routing=routing,
-            proxies=proxies,
-            forwarder=Forwarder(
-                adapter=DirectOcpiAdapter(http),
-                proxies=proxies,
-                default_timeout=settings.request_timeout_seconds,
-            ),
-        )
-
-        watcher = RegistryWatcher(sessions=sessions, interval=settings.registry_poll_seconds, on_change=invalidate)
-        tasks.spawn(watcher.run(), name="registry-watcher")
-        _log.info("hub_started", versions_url=settings.versions_url)
+        hub.tasks.spawn(watcher.run(), name="registry-watcher")
+        hub.tasks.spawn(hub.store_writer.run(), name="store-writer")
+        hub.tasks.spawn(hub.dispatcher.run(), name="dispatcher")
+        hub.tasks.spawn(_housekeeping(hub), name="housekeeping")
         app.state.hub = hub
+        _log.info("hub_started", versions_url=settings.versions_url)
         try:
             yield
         finally:
-            await tasks.aclose()
-            await http.close()
-            await engine.dispose()
+            await _drain(hub)
+            await hub.tasks.aclose()
+            await hub.http.close()
+            await hub.engine.dispose()
 
     return Starlette(
         routes=_routes(),
-        middleware=[Middleware(RequestContext, max_body_bytes=settings.max_body_bytes)],
-        exception_handlers={OcpiError: _ocpi_error, HTTPException: _http_error, Exception: _unexpected},
+        middleware=[
+            Middleware(
+                RequestContext,
+                max_body_bytes=settings.max_body_bytes,
+                max_header_bytes=settings.max_header_bytes,
+                max_query_params=settings.max_query_params,
+            )
+        ],
+        exception_handlers={
+            OcpiError: _ocpi_error,
+            HTTPException: _http_error,
+            DBAPIError: _storage_down,
+            ConnectionError: _storage_down,
+            Exception: _unexpected,
+        },
         lifespan=lifespan,
     )
+
+
+async def _drain(hub: HubState) -> None:
+    """Write what is queued for the store before the engine closes (bounded wait)."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(hub.store_writer.drain(), timeout=5.0)
+    with contextlib.suppress(Exception):
+        await hub.seen.flush(hub.sessions)

@@ -8,10 +8,11 @@ everything, including loads in flight, so an invalidation is never undone by a s
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
-from cachetools import TTLCache
+from cachetools import LRUCache, TTLCache
 
 __all__ = ["AsyncTTLCache"]
 
@@ -22,9 +23,11 @@ V = TypeVar("V")
 class AsyncTTLCache(Generic[K, V]):
     """`await cache.get(key, load)`: cached value, cached miss (None) or one shared `load(key)`."""
 
-    def __init__(self, *, maxsize: int, ttl: float, negative_ttl: float) -> None:
+    def __init__(self, *, maxsize: int, ttl: float, negative_ttl: float, stale_seconds: float = 0.0) -> None:
         self._hits: TTLCache[K, V] = TTLCache(maxsize=maxsize, ttl=ttl)
         self._misses: TTLCache[K, bool] = TTLCache(maxsize=maxsize, ttl=negative_ttl)
+        self._last_good: LRUCache[K, tuple[float, V]] = LRUCache(maxsize=maxsize)
+        self._stale_seconds = stale_seconds
         self._locks: dict[K, asyncio.Lock] = {}
         self._generation = 0
 
@@ -45,7 +48,15 @@ class AsyncTTLCache(Generic[K, V]):
                 if known:
                     return value
                 generation = self._generation
-                value = await load(key)
+                try:
+                    value = await load(key)
+                except Exception:
+                    kept = self._last_good.get(key)
+                    if kept is None or time.monotonic() - kept[0] > self._stale_seconds:
+                        raise
+                    return kept[1]
+                if value is not None:
+                    self._last_good[key] = (time.monotonic(), value)
                 if generation == self._generation:
                     if value is None:
                         self._misses[key] = True

@@ -16,6 +16,8 @@ from typing import Any
 
 import aiohttp
 
+from hub.admin.agreements import AgreementAdmin
+from hub.admin.outbox import OutboxAdmin
 from hub.errors import OcpiError
 from hub.observability.logging import configure_logging
 from hub.registration.peer import PeerClient
@@ -64,9 +66,73 @@ def _parser() -> argparse.ArgumentParser:
     register.add_argument("id", type=int)
     register.add_argument("--versions-url", required=True)
     register.add_argument("--token-a", required=True)
+    failover = psub.add_parser("failover", help="alternate base URLs tried when the primary fails")
+    failover.add_argument("id", type=int)
+    failover.add_argument("origins", nargs="*", help="e.g. https://backup.example.com (none: clear)")
     apply = psub.add_parser("apply", help="create the platforms declared in a TOML file")
     apply.add_argument("file")
+
+    agreements = sub.add_parser("agreements", help="which parties may exchange which modules")
+    asub = agreements.add_subparsers(dest="action", required=True)
+    for verb in ("allow", "deny"):
+        rule = asub.add_parser(verb, help=f"{verb} two parties (CC:PID or *) to exchange a module (or *)")
+        rule.add_argument("party_a")
+        rule.add_argument("party_b")
+        rule.add_argument("--module", default="*")
+    asub.add_parser("list")
+    aremove = asub.add_parser("remove")
+    aremove.add_argument("id", type=int)
+
+    outbox = sub.add_parser("outbox", help="deliveries the hub owes (broadcasts, HubClientInfo)")
+    osub = outbox.add_subparsers(dest="action", required=True)
+    osub.add_parser("status", help="messages per status")
+    olist = osub.add_parser("list", help="messages in one status")
+    olist.add_argument("--status", default="dead", choices=["pending", "delivered", "rejected", "skipped", "dead"])
+    replay = osub.add_parser("replay", help="queue dead messages again")
+    replay.add_argument("id", type=int, nargs="?", help="one message (default: all dead)")
+
+    demo = sub.add_parser("demo", help="play a charging session through a hub with a simulated CPO and eMSP")
+    demo.add_argument("--keep-running", action="store_true", help="leave the hub and simulators up until Ctrl-C")
     return parser
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """`ocpi-hub demo`: its own hub (temporary SQLite) and simulators; see simulators.demo."""
+    from simulators.demo import main as demo_main
+
+    return demo_main(keep_running=args.keep_running)
+
+
+async def _agreements(settings: Settings, args: argparse.Namespace) -> int:
+    engine = create_engine(settings)
+    admin = AgreementAdmin(sessions=session_factory(engine))
+    try:
+        if args.action in ("allow", "deny"):
+            row = await admin.set(a=args.party_a, b=args.party_b, module=args.module, allow=args.action == "allow")
+            print(f"Agreement {row.id}: {row.sender} <-> {row.receiver}, {row.module}: {args.action}")
+        elif args.action == "list":
+            print(json.dumps(await admin.list(), indent=2))
+        elif not await admin.remove(agreement_id=args.id):
+            print(f"No agreement with id {args.id}", file=sys.stderr)
+            return 1
+        return 0
+    finally:
+        await engine.dispose()
+
+
+async def _outbox(settings: Settings, args: argparse.Namespace) -> int:
+    engine = create_engine(settings)
+    admin = OutboxAdmin(sessions=session_factory(engine))
+    try:
+        if args.action == "status":
+            print(json.dumps(await admin.counts(), indent=2))
+        elif args.action == "list":
+            print(json.dumps(await admin.messages(status=args.status), indent=2))
+        else:
+            print(f"{await admin.replay_dead(message_id=args.id)} message(s) queued again")
+        return 0
+    finally:
+        await engine.dispose()
 
 
 def _admin(settings: Settings) -> tuple[PlatformAdmin, Callable[[], Awaitable[None]]]:
@@ -120,6 +186,10 @@ async def _platform_action(settings: Settings, admin: PlatformAdmin, args: argpa
     if args.action == "token-a":
         print(await admin.issue_token_a(platform_id=args.id))
         return 0
+    if args.action == "failover":
+        origins = await admin.set_alternates(platform_id=args.id, origins=args.origins)
+        print(f"Platform {args.id} failover: {', '.join(origins) or 'none'}")
+        return 0
     if args.action == "apply":
         created = await admin.apply_file(args.file)
         print(f"Created: {', '.join(created) or 'nothing (all present)'}")
@@ -143,7 +213,9 @@ async def _register(settings: Settings, args: argparse.Namespace) -> int:
             )
         finally:
             await engine.dispose()
-    print(f"Registered with platform {platform.id} ({platform.name}), OCPI {platform.version}, status {platform.status}")
+    print(
+        f"Registered with platform {platform.id} ({platform.name}), OCPI {platform.version}, status {platform.status}"
+    )
     return 0
 
 
@@ -177,6 +249,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=settings.workers,
         log_level=settings.log_level.lower(),
         access_log=False,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         loop="uvloop",
         http="httptools",
     )
@@ -195,12 +268,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     configure_logging(level=settings.log_level, fmt=settings.log_format)
     try:
+        if args.command == "demo":
+            return _demo(args)
         if args.command == "serve":
             return _serve(settings, args)
         if args.command == "db":
             asyncio.run(upgrade(settings))
             print("Database is at the latest revision")
             return 0
+        if args.command == "agreements":
+            return asyncio.run(_agreements(settings, args))
+        if args.command == "outbox":
+            return asyncio.run(_outbox(settings, args))
         return asyncio.run(_platforms(settings, args))
     except OcpiError as exc:
         print(f"ocpi-hub: {exc.message} (OCPI status {exc.status_code})", file=sys.stderr)

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     cache_negative_ttl_seconds: float = Field(2.0, gt=0)
     cache_max_entries: int = Field(100_000, ge=100)
     registry_poll_seconds: float = Field(1.0, gt=0)
+    degraded_max_seconds: float = Field(300.0, ge=0)
 
     accept_raw_tokens: bool = False
     required_endpoints: tuple[str, ...] = ()
@@ -58,9 +59,31 @@ class Settings(BaseSettings):
     pool_per_platform: int = Field(64, ge=1)
     pool_total: int = Field(1024, ge=1)
     max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024)
+    max_header_bytes: int = Field(16_384, ge=1024)
+    max_query_params: int = Field(64, ge=4)
+    page_limit: int = Field(100, ge=1, le=10_000)
     proxy_url_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
 
     platforms_file: str | None = None
+
+    # Payload validation (hub.validation): default mode, and per "platform:module" / "platform:*" / "*:module".
+    validation_mode: Literal["strict", "warn", "off"] = "warn"
+    validation_overrides: dict[str, Literal["strict", "warn", "off"]] = Field(default_factory=dict)
+
+    breaker_fail_max: int = Field(5, ge=1)
+    breaker_reset_seconds: float = Field(30.0, gt=0)
+    shutdown_grace_seconds: float = Field(10.0, gt=0)
+
+    agreements_default: Literal["open", "closed"] = "open"
+    broadcast_extra_roles: tuple[Role, ...] = ()
+    outbox_max_attempts: int = Field(10, ge=1)
+    outbox_backoff_seconds: float = Field(1.0, gt=0)
+    outbox_backoff_max_seconds: float = Field(300.0, gt=0)
+    outbox_retention_days: float = Field(7.0, gt=0)
+    dispatcher_poll_seconds: float = Field(0.5, gt=0)
+    dispatcher_concurrency: int = Field(64, ge=1)
+    still_alive_seconds: float = Field(300.0, gt=0)
+    liveness_check_seconds: float = Field(30.0, gt=0)
 
     @field_validator("country_code", "party_id")
     @classmethod

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 
+from hub.broadcast.dispatcher import Dispatcher
+from hub.broadcast.liveness import SeenTracker
 from hub.forwarding.forwarder import Forwarder
 from hub.forwarding.proxies import ProxyStore
+from hub.forwarding.resilience import BreakerBoard
 from hub.ingress.auth import Authenticator
 from hub.registration.registrar import Registrar
+from hub.routing.agreement_book import AgreementBook
 from hub.routing.table import RoutingTable
 from hub.settings import Settings
 from hub.storage.db import SessionFactory
+from hub.store.writer import StoreWriter
 from hub.tasks import TaskGroup
 from hub.token_vault import TokenVault
+from hub.validation import PayloadValidator
 
 __all__ = ["HubState", "hub_state"]
 
@@ -34,6 +41,13 @@ class HubState:
     routing: RoutingTable
     proxies: ProxyStore
     forwarder: Forwarder
+    validator: PayloadValidator
+    agreements: AgreementBook
+    store_writer: StoreWriter
+    dispatcher: Dispatcher
+    seen: SeenTracker
+    breakers: BreakerBoard
+    on_registry_change: Callable[[], None]
 
 
 def hub_state(request: Request) -> HubState:

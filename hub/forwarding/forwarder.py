@@ -4,7 +4,7 @@ Per request (requirements §3.3): the receiver's token encoded for its version, 
 X-Request-ID, the same X-Correlation-ID, OCPI-to/from unchanged, the body byte for byte unless
 a `response_url` must be replaced. The reply keeps the receiver's HTTP status and envelope,
 goes back with the requester's X-Request-ID, and has its `Link` / `Location` replaced by hub
-URLs. Transport failures become 4002 / 4003, non-OCPI replies 4000; nothing is retried.
+URLs. Transport failures become 4002 / 4003 (`delivery`), non-OCPI replies 4000; nothing is retried.
 """
 
 from __future__ import annotations
@@ -17,15 +17,9 @@ import orjson
 import structlog
 from starlette.responses import Response
 
-from hub.errors import HubError, OcpiError, ReceiverTimeout, ReceiverUnreachable
-from hub.forwarding.contract import (
-    Adapter,
-    ConnectFailed,
-    OutboundRequest,
-    ReplyBroken,
-    ReplyTimeout,
-    UpstreamResponse,
-)
+from hub.errors import HubError, OcpiError
+from hub.forwarding.contract import OutboundRequest, UpstreamResponse
+from hub.forwarding.delivery import Delivery
 from hub.forwarding.proxies import ProxyKind, ProxyStore, ProxyTarget
 from hub.forwarding.rewrite import (
     CALLBACK_MODULES,
@@ -35,10 +29,11 @@ from hub.forwarding.rewrite import (
     replace_next_link,
     with_query_response_url,
 )
-from hub.ocpi.envelope import error_response
+from hub.ocpi.envelope import error_response, parse_envelope
 from hub.ocpi.headers import authorization_header, new_message_id
 from hub.routing.table import PlatformRoute
 from hub.types import PartyKey
+from hub.validation import PayloadValidator, ValidationContext
 
 __all__ = ["Call", "Forwarder", "UNPARSED"]
 
@@ -72,40 +67,45 @@ class Call:
     parsed: Any
     version: str
     started: float
+    validation: ValidationContext | None = None
 
 
 class Forwarder:
-    def __init__(self, *, adapter: Adapter, proxies: ProxyStore, default_timeout: float) -> None:
-        self._adapter = adapter
+    def __init__(
+        self, *, delivery: Delivery, proxies: ProxyStore, validator: PayloadValidator, default_timeout: float
+    ) -> None:
+        self._delivery = delivery
         self._proxies = proxies
+        self._validator = validator
         self._default_timeout = default_timeout
 
     async def run(self, call: Call) -> Response:
         ids = {"X-Request-ID": call.request_id, "X-Correlation-ID": call.correlation_id}
         try:
             call = await self._rewrite_callbacks(call)
-            reply = await self._adapter.send(self._outbound(call))
+            reply = await self._delivery.send(
+                self._outbound(call), alternates=call.target.alternates, receiver=str(call.to)
+            )
         except OcpiError as refused:
             self._audit(call, status=refused.http_status, ocpi_status=refused.status_code, receiver_ms=None)
             return error_response(refused, headers=ids)
-        except ConnectFailed:
-            return self._failed(call, ReceiverUnreachable(f"Receiver {call.to} is unreachable"), ids)
-        except ReplyTimeout:
-            return self._failed(call, ReceiverTimeout(f"Receiver {call.to} did not answer in time"), ids)
-        except ReplyBroken:
-            return self._failed(call, ReceiverUnreachable(f"Connection to receiver {call.to} broke"), ids)
-        ocpi_status = _ocpi_status(reply.body)
-        if ocpi_status is None:
+        envelope = parse_envelope(reply.body)
+        if envelope is None:
             bad = HubError(f"Receiver {call.to} sent a reply that is not an OCPI response (HTTP {reply.status})")
             self._audit(call, status=reply.status, ocpi_status=4000, receiver_ms=reply.elapsed_ms)
             return error_response(bad, headers=ids)
+        ocpi_status: int = envelope["status_code"]
+        if call.validation is not None:
+            try:
+                self._validator.check_reply(call.validation, envelope)
+            except OcpiError as invalid:
+                self._audit(
+                    call, status=invalid.http_status, ocpi_status=invalid.status_code, receiver_ms=reply.elapsed_ms
+                )
+                return error_response(invalid, headers=ids)
         headers = await self._reply_headers(call, reply, ids)
         self._audit(call, status=reply.status, ocpi_status=ocpi_status, receiver_ms=reply.elapsed_ms)
         return Response(reply.body, status_code=reply.status, headers=headers, media_type="application/json")
-
-    def _failed(self, call: Call, error: HubError, ids: dict[str, str]) -> Response:
-        self._audit(call, status=error.http_status, ocpi_status=error.status_code, receiver_ms=None)
-        return error_response(error, headers=ids)
 
     def _outbound(self, call: Call) -> OutboundRequest:
         assert call.target.token is not None
@@ -197,13 +197,3 @@ class Forwarder:
             hub_ms=round(total_ms - (receiver_ms or 0.0), 3),
             receiver_ms=round(receiver_ms, 3) if receiver_ms is not None else None,
         )
-
-
-def _ocpi_status(body: bytes) -> int | None:
-    """The status_code of an OCPI envelope, or None if the body is not one."""
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-    code = parsed.get("status_code") if isinstance(parsed, dict) else None
-    return code if isinstance(code, int) and not isinstance(code, bool) else None

@@ -1,6 +1,8 @@
-"""`/health/live` (the process answers) and `/health/ready` (the database answers)."""
+"""`/health/live` (the process answers) and `/health/ready` (database, dispatcher, outbox, breakers)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import orjson
 from sqlalchemy import text
@@ -9,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hub.state import hub_state
+from hub.storage.models import utcnow
 
 __all__ = ["health_routes"]
 
@@ -22,16 +25,42 @@ async def live(_request: Request) -> Response:
 
 
 async def ready(request: Request) -> Response:
+    """Ready when the database answers and the dispatcher loop is alive; outbox lag and open
+    breakers are reported (they describe receivers, not this process's ability to serve)."""
     hub = hub_state(request)
     checks: dict[str, object] = {}
+    healthy = True
     try:
         async with hub.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+            oldest = (
+                await conn.execute(text("SELECT min(created_at) FROM outbox_message WHERE status = 'pending'"))
+            ).scalar()
         checks["database"] = "ok"
+        checks["outbox_lag_seconds"] = _age(oldest)
     except Exception as exc:  # report, never raise: this endpoint exists to say what is wrong
         checks["database"] = f"error: {type(exc).__name__}"
-    healthy = all(v == "ok" for v in checks.values())
+        healthy = False
+    silence = (utcnow() - hub.dispatcher.heartbeat).total_seconds()
+    alive = silence < 10 * hub.settings.dispatcher_poll_seconds + 30
+    checks["dispatcher"] = {"alive": alive, "leader": hub.dispatcher.is_leader, "delivered": hub.dispatcher.delivered}
+    healthy = healthy and alive
+    open_breakers = {name: state for name, state in hub.breakers.states().items() if state != "closed"}
+    checks["open_breakers"] = len(open_breakers)
+    if open_breakers:
+        checks["breakers"] = open_breakers
     return _json({"status": "ok" if healthy else "unavailable", "checks": checks}, 200 if healthy else 503)
+
+
+def _age(oldest: object) -> float:
+    if oldest is None:
+        return 0.0
+    if isinstance(oldest, str):
+        oldest = datetime.fromisoformat(oldest)
+    if not isinstance(oldest, datetime):
+        return 0.0
+    moment = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
+    return round((utcnow() - moment).total_seconds(), 3)
 
 
 def health_routes() -> list[Route]:

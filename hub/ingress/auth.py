@@ -7,6 +7,8 @@ accepted only from platforms flagged `raw` (or all, if `accept_raw_tokens`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.requests import Request
 
 from hub.cache import AsyncTTLCache
@@ -29,7 +31,9 @@ class Authenticator:
         vault: TokenVault,
         cache: AsyncTTLCache[str, Identity],
         accept_raw_tokens: bool,
+        on_seen: Callable[[int], None] | None = None,
     ) -> None:
+        self._on_seen = on_seen
         self._sessions = sessions
         self._vault = vault
         self._cache = cache
@@ -59,6 +63,8 @@ class Authenticator:
             raise AuthError("Missing or unknown credentials token")
         if found[0].stage is Stage.REGISTRATION and not registration_ok:
             raise AuthError("Token A may only be used for versions and credentials")
+        if self._on_seen is not None:
+            self._on_seen(found[0].platform_id)
         return found
 
     async def require(self, request: Request, *, registration_ok: bool = False) -> Identity:

@@ -16,12 +16,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hub.errors import InvalidParameters, MethodNotAllowed, NotFound, ReceiverUnreachable
+from hub.errors import InvalidParameters, MethodNotAllowed, NotFound, ReceiverUnreachable, UnknownReceiver
 from hub.forwarding.forwarder import UNPARSED, Call
 from hub.forwarding.proxies import ProxyKind
 from hub.identity import Identity
 from hub.ingress.body import parse_json
 from hub.ingress.middleware import scope_ids
+from hub.ingress.to_hub import Incoming, addressed_to_hub
 from hub.ocpi.headers import (
     FROM_COUNTRY,
     FROM_PARTY,
@@ -32,8 +33,12 @@ from hub.ocpi.headers import (
 from hub.ocpi.versions import EDITIONS, Edition
 from hub.routing.checks import check_push, needs_body_check
 from hub.routing.decide import Reject, RoutedRequest, decide
+from hub.routing.open_routing import is_list_get, lookup_for
 from hub.state import HubState, hub_state
+from hub.store.repository import StoreRepository
+from hub.store.updates import store_update_for
 from hub.types import ConnectionStatus, InterfaceRole, PartyKey
+from hub.validation import ValidationContext
 
 __all__ = ["forward_routes"]
 
@@ -83,10 +88,6 @@ async def forward(request: Request) -> Response:
     identity = await hub.auth.require(request)
     headers = RoutingHeaders.parse(request.headers)
     sender = _sender_party(identity, headers)
-    if headers.to is None:
-        raise InvalidParameters("OCPI-to-country-code and OCPI-to-party-id are required (open routing comes later)")
-    if headers.to == PartyKey.of(hub.settings.country_code, hub.settings.party_id):
-        raise InvalidParameters("Requests addressed to the hub itself (Broadcast, GET All) are not supported yet")
     if module not in edition.functional_modules:
         await _require_custom_module(hub, identity, module)
     raw, parsed = await _body(request)
@@ -95,26 +96,48 @@ async def forward(request: Request) -> Response:
         if parsed is UNPARSED:
             raise InvalidParameters(f"{request.method} needs a JSON body")
         check_push(method=request.method, module=module, interface=interface, rest=rest, body=parsed, sender=sender)
+    incoming = Incoming(
+        request.method, module, interface, rest, request.url.query, sender, identity, raw, parsed, edition.number
+    )
+    if headers.to == PartyKey.of(hub.settings.country_code, hub.settings.party_id):
+        return await addressed_to_hub(hub, request, incoming)
+    receiver = headers.to or await _open_route(hub, incoming)
     routed = RoutedRequest(
         method=request.method,
         module=module,
         interface=interface,
         rest=rest,
-        query=request.url.query,
-        to=headers.to,
+        query=incoming.query,
+        to=receiver,
         from_=sender,
     )
-    decision = decide(routed, await hub.routing.entries(headers.to))
+    decision = decide(routed, await hub.routing.entries(receiver))
     if isinstance(decision, Reject):
         raise decision.error
+    if not (await hub.agreements.current()).allows(sender, receiver, module):
+        raise UnknownReceiver(f"No agreement lets {sender} and {receiver} exchange {module}")
+    validation = ValidationContext(
+        sender_platform=identity.platform_name,
+        receiver_platform=decision.target.platform.name,
+        version=edition.number,
+        module=module,
+        interface=interface,
+        method=request.method,
+        rest=rest,
+    )
+    if parsed is not UNPARSED:
+        hub.validator.check_request(validation, parsed)
+    update = store_update_for(module=module, interface=interface, method=request.method, rest=rest, body=parsed)
+    if update is not None:
+        hub.store_writer.submit(update)
     request_id, correlation_id = scope_ids(request.scope)
     call = Call(
         method=request.method,
         module=module,
         url=decision.url,
-        to=headers.to,
+        to=receiver,
         from_=sender,
-        routing_headers=_routing_headers(request, sender),
+        routing_headers=_routing_headers(request, sender, receiver),
         target=decision.target.platform,
         caller_platform_id=identity.platform_id,
         request_id=request_id,
@@ -123,16 +146,38 @@ async def forward(request: Request) -> Response:
         parsed=parsed,
         version=edition.number,
         started=started,
+        validation=validation,
     )
     return await hub.forwarder.run(call)
 
 
-def _routing_headers(request: Request, sender: PartyKey) -> dict[str, str]:
-    """The OCPI-to/from values exactly as received (checklist C.31); FROM filled in if inferred."""
+async def _open_route(hub: HubState, incoming: Incoming) -> PartyKey:
+    """No OCPI-to headers: find the receiver from the request (Open Routing)."""
+    if is_list_get(incoming.method, incoming.interface, incoming.rest):
+        raise InvalidParameters("OCPI-to headers are required for a list GET (GET All is never open-routed)")
+    lookup = lookup_for(
+        module=incoming.module,
+        interface=incoming.interface,
+        method=incoming.method,
+        rest=incoming.rest,
+        body=None if incoming.parsed is UNPARSED else incoming.parsed,
+    )
+    found = lookup.party if lookup else None
+    if lookup is not None and lookup.module and lookup.object_id:
+        async with hub.sessions() as session:
+            found = await StoreRepository(session).owner_of(module=lookup.module, object_id=lookup.object_id)
+    if found is None:
+        raise UnknownReceiver("No OCPI-to headers, and the hub cannot tell the receiver from the request")
+    return found
+
+
+def _routing_headers(request: Request, sender: PartyKey, receiver: PartyKey) -> dict[str, str]:
+    """The OCPI-to/from values exactly as received (checklist C.31); filled in where the hub
+    inferred FROM or chose TO (Open Routing)."""
     h = request.headers
     return {
-        "OCPI-to-country-code": h[TO_COUNTRY],
-        "OCPI-to-party-id": h[TO_PARTY],
+        "OCPI-to-country-code": h.get(TO_COUNTRY) or receiver.country_code,
+        "OCPI-to-party-id": h.get(TO_PARTY) or receiver.party_id,
         "OCPI-from-country-code": h.get(FROM_COUNTRY) or sender.country_code,
         "OCPI-from-party-id": h.get(FROM_PARTY) or sender.party_id,
     }

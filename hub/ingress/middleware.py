@@ -2,8 +2,10 @@
 
 `RequestContext`: every response echoes `X-Request-ID` and `X-Correlation-ID` (made up when the
 caller sent none, so the response still carries one), the ids are bound to the log context for
-the whole request, one `http_request` event is logged, and bodies over `max_body_bytes` are
-refused with HTTP 413 and an OCPI envelope before the app reads them.
+the whole request, one `http_request` debug event is logged, and bodies over `max_body_bytes` are
+refused with HTTP 413 and an OCPI envelope before the app reads them; so are requests whose
+headers or query string are larger than the limits (HTTP 400, 2001). JSON nesting deeper than
+orjson's limit (1024) fails to parse: HTTP 400, 2001.
 """
 
 from __future__ import annotations
@@ -43,9 +45,13 @@ def _log_path(path: str) -> str:
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, max_header_bytes: int = 16_384, max_query_params: int = 64
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_header_bytes = max_header_bytes
+        self.max_query_params = max_query_params
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,7 +60,10 @@ class RequestContext:
         request_id = _header(scope, b"x-request-id") or new_message_id()
         correlation_id = _header(scope, b"x-correlation-id") or new_message_id()
         scope["hub.ids"] = (request_id, correlation_id)
-        id_headers = [(b"x-request-id", request_id.encode("latin-1")), (b"x-correlation-id", correlation_id.encode("latin-1"))]
+        id_headers = [
+            (b"x-request-id", request_id.encode("latin-1")),
+            (b"x-correlation-id", correlation_id.encode("latin-1")),
+        ]
         status: dict[str, int] = {"code": 0}
         started = time.perf_counter()
 
@@ -68,12 +77,14 @@ class RequestContext:
 
         structlog.contextvars.bind_contextvars(request_id=request_id, correlation_id=correlation_id)
         try:
-            if self._too_large(scope):
-                await _refuse_too_large(send_with_ids, self.max_body_bytes)
+            refusal = self._over_limit(scope)
+            if refusal is not None:
+                await _refuse(send_with_ids, *refusal)
             else:
                 await self.app(scope, _limited(receive, self.max_body_bytes), send_with_ids)
         finally:
-            _log.info(
+            # Routed requests have their own audit event (`routed`); this one is for debugging.
+            _log.debug(
                 "http_request",
                 method=scope["method"],
                 path=_log_path(scope["path"]),
@@ -82,9 +93,17 @@ class RequestContext:
             )
             structlog.contextvars.unbind_contextvars("request_id", "correlation_id")
 
-    def _too_large(self, scope: Scope) -> bool:
+    def _over_limit(self, scope: Scope) -> tuple[int, str] | None:
+        """Cheap checks before the app runs: body size (413), header size and query size (400)."""
         length = _header(scope, b"content-length")
-        return bool(length and length.isdigit() and int(length) > self.max_body_bytes)
+        if length and length.isdigit() and int(length) > self.max_body_bytes:
+            return 413, f"Request body exceeds {self.max_body_bytes} bytes"
+        if sum(len(k) + len(v) for k, v in scope["headers"]) > self.max_header_bytes:
+            return 400, f"Request headers exceed {self.max_header_bytes} bytes"
+        query: bytes = scope.get("query_string", b"")
+        if query and query.count(b"&") + 1 > self.max_query_params:
+            return 400, f"More than {self.max_query_params} query parameters"
+        return None
 
 
 class BodyTooLarge(ClientError):
@@ -107,8 +126,8 @@ def _limited(receive: Receive, limit: int) -> Receive:
     return wrapped
 
 
-async def _refuse_too_large(send: Send, limit: int) -> None:
-    body = envelope_bytes(status_code=2000, status_message=f"Request body exceeds {limit} bytes")
+async def _refuse(send: Send, status: int, message: str) -> None:
+    body = envelope_bytes(status_code=2000 if status == 413 else 2001, status_message=message)
     headers: list[Any] = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

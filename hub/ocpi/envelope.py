@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from hub.errors import OcpiError
 
-__all__ = ["envelope_bytes", "error_response", "ocpi_response", "ocpi_timestamp"]
+__all__ = ["envelope_bytes", "error_response", "ocpi_response", "ocpi_timestamp", "parse_envelope"]
 
 SUCCESS = 1000
 
@@ -25,9 +25,7 @@ def ocpi_timestamp(moment: datetime | None = None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def envelope_bytes(
-    data: Any = None, *, status_code: int = SUCCESS, status_message: str | None = None
-) -> bytes:
+def envelope_bytes(data: Any = None, *, status_code: int = SUCCESS, status_message: str | None = None) -> bytes:
     body: dict[str, Any] = {}
     if data is not None:
         body["data"] = data
@@ -61,3 +59,15 @@ def error_response(error: OcpiError, headers: dict[str, str] | None = None) -> R
         http_status=error.http_status,
         headers=headers,
     )
+
+
+def parse_envelope(body: bytes) -> dict[str, Any] | None:
+    """A reply's parsed OCPI envelope, or None when it is not one (no integer status_code)."""
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    code = parsed.get("status_code")
+    return parsed if isinstance(code, int) and not isinstance(code, bool) else None

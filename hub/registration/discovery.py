@@ -45,9 +45,7 @@ async def discover(
     Unusable API -> 3001; no common version -> 3002.
     """
     try:
-        offered = _VERSIONS.validate_python(
-            await peer.data("GET", versions_url, token=token, encoding=encoding)
-        )
+        offered = _VERSIONS.validate_python(await peer.data("GET", versions_url, token=token, encoding=encoding))
     except PeerError as exc:
         raise ClientApiError(f"Could not read your versions: {exc}") from exc
     except ValidationError as exc:

@@ -12,13 +12,14 @@ from typing import Any
 
 import structlog
 
+from hub.broadcast.clientinfo import enqueue_status_change
 from hub.errors import InvalidParameters
 from hub.settings import Settings
 from hub.storage.db import SessionFactory, session_scope
 from hub.storage.models import Platform
 from hub.storage.repositories import PartySpec, RegistryRepository
 from hub.token_vault import TokenVault, new_token
-from hub.types import ConnectionStatus, PartyKey, Role, TokenEncoding
+from hub.types import ConnectionStatus, Role, TokenEncoding
 
 __all__ = ["PlatformAdmin", "parse_role"]
 
@@ -79,6 +80,7 @@ class PlatformAdmin:
             )
             await repo.add_platform(platform=platform, parties=roles)
             await repo.bump_revision()
+            await enqueue_status_change(session, platform=platform)
         _log.info("platform_added", platform=name, roles=[f"{r.role}:{r.key}" for r in roles])
         return Added(platform=platform, token_a=token_a)
 
@@ -100,14 +102,33 @@ class PlatformAdmin:
                 raise InvalidParameters(f"No platform with id {platform_id}")
             platform.token_a_hash = self._vault.hash(token_a)
             if platform.status == ConnectionStatus.SUSPENDED.value:
-                platform.status = ConnectionStatus.PLANNED.value
+                platform.set_status(ConnectionStatus.PLANNED)
             await repo.save(platform)
             await repo.bump_revision()
         return token_a
 
+    async def set_alternates(self, *, platform_id: int, origins: list[str]) -> list[str]:
+        """Failover: alternate base URLs (scheme://host[:port]) tried when the primary fails."""
+        for origin in origins:
+            if not origin.startswith(("http://", "https://")) or origin.count("/") > 2:
+                raise InvalidParameters(f"{origin!r} must be a base URL like https://backup.example.com")
+        async with session_scope(self._sessions) as session:
+            repo = RegistryRepository(session)
+            platform = await repo.get(platform_id=platform_id)
+            if platform is None:
+                raise InvalidParameters(f"No platform with id {platform_id}")
+            platform.alternate_origins = [o.rstrip("/") for o in origins] or None
+            await repo.save(platform)
+            await repo.bump_revision()
+        return origins
+
     async def remove(self, *, platform_id: int) -> bool:
         async with session_scope(self._sessions) as session:
             repo = RegistryRepository(session)
+            platform = await repo.get(platform_id=platform_id)
+            if platform is not None:  # tell everyone first: its parties will never connect again
+                platform.set_status(ConnectionStatus.SUSPENDED)
+                await enqueue_status_change(session, platform=platform)
             removed = await repo.remove(platform_id=platform_id)
             if removed:
                 await repo.bump_revision()
@@ -135,6 +156,7 @@ class PlatformAdmin:
                         "token_encoding": p.token_encoding,
                         "registered": p.outbound_token_enc is not None,
                         "from_config": p.from_config,
+                        "alternate_origins": p.alternate_origins or [],
                         "updated_at": p.updated_at.isoformat(),
                         "parties": [
                             {"role": x.role, "country_code": x.country_code, "party_id": x.party_id}
@@ -174,5 +196,3 @@ class PlatformAdmin:
             )
             created.append(name)
         return created
-
-

@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
+from hub.broadcast.clientinfo import enqueue_status_change
 from hub.errors import ClientApiError, InvalidParameters, MethodNotAllowed, OcpiError
 from hub.identity import Identity, Stage
 from hub.ocpi.credentials import Credentials, CredentialsRole
@@ -36,12 +37,14 @@ _log = structlog.get_logger("hub.registration")
 
 
 def parse_credentials(body: Any) -> Credentials:
+    """Valid JSON that is not a Credentials object is 2001 without an HTTP error: it reached
+    the OCPI layer (status_codes.asciidoc 12)."""
     try:
         return Credentials.model_validate(body)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise InvalidParameters(f"Invalid credentials object: {where}: {first['msg']}") from exc
+        raise InvalidParameters(f"Invalid credentials object: {where}: {first['msg']}", http_status=200) from exc
 
 
 def _specs(roles: Iterable[CredentialsRole]) -> list[PartySpec]:
@@ -113,12 +116,13 @@ class Registrar:
             platform = await repo.get(platform_id=identity.platform_id)
             if platform is None:
                 raise MethodNotAllowed("Not registered: nothing to delete")
-            platform.status = ConnectionStatus.SUSPENDED.value
+            platform.set_status(ConnectionStatus.SUSPENDED)
             platform.inbound_token_hash = None
             platform.outbound_token_enc = None
             platform.token_a_hash = None
             await repo.save(platform)
             await repo.bump_revision()
+            await enqueue_status_change(session, platform=platform)
         self._on_change()
         _log.info("platform_unregistered", platform=identity.platform_name)
 
@@ -133,18 +137,23 @@ class Registrar:
         async with session_scope(self._sessions) as session:
             repo = RegistryRepository(session)
             platform = await repo.get(platform_id=identity.platform_id)
-            if platform is None or platform.status == ConnectionStatus.SUSPENDED.value and identity.stage is Stage.CREDENTIALS:
+            if (
+                platform is None
+                or platform.status == ConnectionStatus.SUSPENDED.value
+                and identity.stage is Stage.CREDENTIALS
+            ):
                 raise MethodNotAllowed("Registration was withdrawn meanwhile")
             platform.versions_url = creds.url
             platform.version = discovery.edition.number
             platform.outbound_token_enc = self._vault.encrypt(creds.token)
             platform.inbound_token_hash = self._vault.hash(token_c)
             platform.token_a_hash = None
-            platform.status = ConnectionStatus.CONNECTED.value
+            platform.set_status(ConnectionStatus.CONNECTED)
             await repo.save(platform)
             await repo.replace_parties(platform_id=identity.platform_id, parties=parties)
             await repo.replace_endpoints(platform_id=identity.platform_id, endpoints=discovery.endpoints)
             await repo.bump_revision()
+            await enqueue_status_change(session, platform=platform)
         self._on_change()
         _log.info(
             "platform_registered",
@@ -160,19 +169,24 @@ class Registrar:
         never a party another platform serves."""
         async with self._sessions() as session:
             repo = RegistryRepository(session)
-            declared = {(p.role, PartyKey.of(p.country_code, p.party_id)) for p in await repo.parties(platform_id=platform_id)}
+            declared = {
+                (p.role, PartyKey.of(p.country_code, p.party_id)) for p in await repo.parties(platform_id=platform_id)
+            }
             owners = await repo.owners_of(keys=[p.key for p in parties])
         for spec in parties:
             if declared and (spec.role.upper(), spec.key) not in declared:
                 raise InvalidParameters(
-                    f"Role {spec.role} {spec.key} is not declared for this platform; ask the hub operator"
+                    f"Role {spec.role} {spec.key} is not declared for this platform; ask the hub operator",
+                    http_status=200,
                 )
             owner = owners.get(spec.key)
             if owner is not None and owner != platform_id:
-                raise InvalidParameters(f"Party {spec.key} is already served by another platform")
+                raise InvalidParameters(f"Party {spec.key} is already served by another platform", http_status=200)
         keys = [(p.role.upper(), p.key) for p in parties]
         if len(set(keys)) != len(keys):
-            raise InvalidParameters("Each role must be a unique (role, party_id, country_code) combination")
+            raise InvalidParameters(
+                "Each role must be a unique (role, party_id, country_code) combination", http_status=200
+            )
 
     # --- hub as sender --------------------------------------------------------------------
 
@@ -210,11 +224,12 @@ class Registrar:
             stored.version = discovery.edition.number
             stored.outbound_token_enc = self._vault.encrypt(creds.token)
             stored.token_a_hash = None
-            stored.status = ConnectionStatus.CONNECTED.value
+            stored.set_status(ConnectionStatus.CONNECTED)
             await repo.save(stored)
             await repo.replace_parties(platform_id=platform_id, parties=parties)
             await repo.replace_endpoints(platform_id=platform_id, endpoints=discovery.endpoints)
             await repo.bump_revision()
+            await enqueue_status_change(session, platform=stored)
         self._on_change()
         _log.info("platform_registered", platform=stored.name, version=stored.version, direction="outbound")
         return stored

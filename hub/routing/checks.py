@@ -13,18 +13,14 @@ __all__ = ["needs_body_check", "check_push"]
 
 
 def needs_body_check(method: str, module: str, interface: InterfaceRole) -> bool:
-    return method == "PATCH" or (
-        method == "PUT" and interface is InterfaceRole.RECEIVER and module in CLIENT_OWNED
-    )
+    return method == "PATCH" or (method == "PUT" and interface is InterfaceRole.RECEIVER and module in CLIENT_OWNED)
 
 
 def _same(a: Any, b: str) -> bool:
     return isinstance(a, str) and a.upper() == b.upper()
 
 
-def check_push(
-    *, method: str, module: str, interface: InterfaceRole, rest: str, body: Any, sender: PartyKey
-) -> None:
+def check_push(*, method: str, module: str, interface: InterfaceRole, rest: str, body: Any, sender: PartyKey) -> None:
     if not isinstance(body, dict):
         raise InvalidParameters(f"{method} body must be a JSON object")
     if method == "PATCH" and "last_updated" not in body:
@@ -33,9 +29,7 @@ def check_push(
     if path is None:
         return
     if path.owner != sender:
-        raise InvalidParameters(
-            f"URL country_code/party_id {path.owner} is not the sender {sender} (OCPI-from)"
-        )
+        raise InvalidParameters(f"URL country_code/party_id {path.owner} is not the sender {sender} (OCPI-from)")
     if "country_code" in body and not _same(body["country_code"], path.owner.country_code):
         raise InvalidParameters("Body country_code differs from the URL country_code")
     if "party_id" in body and not _same(body["party_id"], path.owner.party_id):

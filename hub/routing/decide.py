@@ -50,9 +50,7 @@ def decide(request: RoutedRequest, entries: Sequence[RouteEntry]) -> Forward | R
     able = [e for e in entries if e.platform.endpoint(request.module, request.interface)]
     if not able:
         return Reject(
-            UnknownReceiver(
-                f"Receiver {request.to} does not implement {request.module} {request.interface.value}"
-            )
+            UnknownReceiver(f"Receiver {request.to} does not implement {request.module} {request.interface.value}")
         )
     target = able[0]
     if target.platform.status is not ConnectionStatus.CONNECTED or target.platform.token is None:

@@ -31,6 +31,7 @@ class PlatformRoute:
     token: str | None
     encoding: TokenEncoding
     timeout_seconds: float | None
+    alternates: tuple[str, ...] = ()
 
     def endpoint(self, module: str, interface: InterfaceRole) -> str | None:
         return self.endpoints.get((module, interface.value))
@@ -54,14 +55,15 @@ class RoutingTable:
         maxsize: int,
         ttl: float,
         negative_ttl: float,
+        stale_seconds: float = 0.0,
     ) -> None:
         self._sessions = sessions
         self._vault = vault
         self._by_key: AsyncTTLCache[PartyKey, tuple[RouteEntry, ...]] = AsyncTTLCache(
-            maxsize=maxsize, ttl=ttl, negative_ttl=negative_ttl
+            maxsize=maxsize, ttl=ttl, negative_ttl=negative_ttl, stale_seconds=stale_seconds
         )
         self._by_platform: AsyncTTLCache[int, PlatformRoute] = AsyncTTLCache(
-            maxsize=maxsize, ttl=ttl, negative_ttl=negative_ttl
+            maxsize=maxsize, ttl=ttl, negative_ttl=negative_ttl, stale_seconds=stale_seconds
         )
 
     def invalidate(self) -> None:
@@ -101,4 +103,5 @@ class RoutingTable:
             token=token,
             encoding=TokenEncoding(platform.token_encoding),
             timeout_seconds=platform.timeout_seconds,
+            alternates=tuple(platform.alternate_origins or ()),
         )

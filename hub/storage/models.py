@@ -15,7 +15,19 @@ from sqlmodel import Field, SQLModel
 
 from hub.types import ConnectionStatus, TokenEncoding
 
-__all__ = ["Endpoint", "Party", "Platform", "ProxyUrl", "RegistryRevision", "utcnow"]
+__all__ = [
+    "Agreement",
+    "Broadcast",
+    "Endpoint",
+    "Lease",
+    "OutboxMessage",
+    "Party",
+    "Platform",
+    "ProxyUrl",
+    "RegistryRevision",
+    "StoredObject",
+    "utcnow",
+]
 
 
 def utcnow() -> datetime:
@@ -42,6 +54,15 @@ class Platform(SQLModel, table=True):
     from_config: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    status_changed_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    last_seen_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True))
+    alternate_origins: list[str] | None = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
+
+    def set_status(self, status: ConnectionStatus) -> None:
+        """Change the status; `status_changed_at` (ClientInfo.last_updated) moves only on a change."""
+        if self.status != status.value:
+            self.status = status.value
+            self.status_changed_at = utcnow()
 
 
 class Party(SQLModel, table=True):
@@ -104,4 +125,99 @@ class ProxyUrl(SQLModel, table=True):
     to_party_id: str = Field(max_length=3)
     from_country_code: str = Field(max_length=2)
     from_party_id: str = Field(max_length=3)
+    expires_at: datetime = Field(sa_column=_ts())
+
+
+class StoredObject(SQLModel, table=True):
+    """Published data that passed through the hub (locations, tariffs, tokens), for GET All and
+    Open Routing. Sessions and CDRs are kept as ownership only (`data` null): they are personal."""
+
+    __tablename__ = "stored_object"
+    __table_args__ = (
+        sa.UniqueConstraint("module", "country_code", "party_id", "object_id", name="uq_stored_object"),
+        sa.Index("ix_stored_object_lookup", "module", "object_id"),
+        sa.Index("ix_stored_object_updated", "module", "last_updated"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    module: str = Field(max_length=64)
+    country_code: str = Field(max_length=2)
+    party_id: str = Field(max_length=3)
+    object_id: str = Field(max_length=80)
+    data: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
+    last_updated: datetime = Field(sa_column=_ts())
+
+
+class Broadcast(SQLModel, table=True):
+    """A push addressed to the hub, accepted and answered; the dispatcher fans it out."""
+
+    __tablename__ = "broadcast"
+
+    id: int | None = Field(default=None, primary_key=True)
+    module: str = Field(max_length=64)
+    interface_role: str = Field(max_length=8)
+    method: str = Field(max_length=8)
+    rest: str = Field(max_length=512)
+    query: str = Field(default="", max_length=1024)
+    body: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    from_country_code: str = Field(max_length=2)
+    from_party_id: str = Field(max_length=3)
+    from_role: str = Field(max_length=8)
+    platform_id: int
+    correlation_id: str = Field(max_length=255)
+    expanded: bool = Field(default=False, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One delivery the hub owes a receiver: FIFO per `receiver_key`, retried with backoff,
+    dead after too many attempts. Status: pending, delivered, skipped, dead."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (sa.Index("ix_outbox_queue", "status", "receiver_key", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    broadcast_id: int | None = None
+    receiver_key: str = Field(max_length=32)
+    receiver_platform_id: int
+    to_country_code: str | None = Field(default=None, max_length=2)
+    to_party_id: str | None = Field(default=None, max_length=3)
+    from_country_code: str | None = Field(default=None, max_length=2)
+    from_party_id: str | None = Field(default=None, max_length=3)
+    module: str = Field(max_length=64)
+    interface_role: str = Field(max_length=8)
+    method: str = Field(max_length=8)
+    rest: str = Field(max_length=512)
+    query: str = Field(default="", max_length=1024)
+    body: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    correlation_id: str = Field(max_length=255)
+    status: str = Field(default="pending", max_length=12)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    last_error: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    finished_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True))
+
+
+class Agreement(SQLModel, table=True):
+    """The operator's rule: may `sender` send `module` to `receiver`? `*` matches anything."""
+
+    __tablename__ = "agreement"
+    __table_args__ = (sa.UniqueConstraint("sender", "receiver", "module", name="uq_agreement"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sender: str = Field(max_length=8)
+    receiver: str = Field(max_length=8)
+    module: str = Field(max_length=64)
+    allow: bool
+
+
+class Lease(SQLModel, table=True):
+    """A named lease (one dispatcher among several hub processes)."""
+
+    __tablename__ = "lease"
+
+    name: str = Field(primary_key=True, max_length=32)
+    holder: str = Field(max_length=64)
     expires_at: datetime = Field(sa_column=_ts())

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("from_config", sa.Boolean, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status_changed_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_table(
         "party",

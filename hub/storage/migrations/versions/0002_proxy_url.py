@@ -20,12 +20,8 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("module", sa.String(64), nullable=False),
         sa.Column("target_url", sa.String(2048), nullable=False),
-        sa.Column(
-            "target_platform_id", sa.Integer, sa.ForeignKey("platform.id", ondelete="CASCADE"), nullable=False
-        ),
-        sa.Column(
-            "caller_platform_id", sa.Integer, sa.ForeignKey("platform.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("target_platform_id", sa.Integer, sa.ForeignKey("platform.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("caller_platform_id", sa.Integer, sa.ForeignKey("platform.id", ondelete="CASCADE"), nullable=False),
         sa.Column("to_country_code", sa.String(2), nullable=False),
         sa.Column("to_party_id", sa.String(3), nullable=False),
         sa.Column("from_country_code", sa.String(2), nullable=False),

@@ -1,0 +1,1 @@
+"""Operator actions that are not about registration: agreements and the outbox."""

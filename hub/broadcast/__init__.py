@@ -1,0 +1,1 @@
+"""Durable fan-out: Broadcast Push and HubClientInfo through an outbox and one dispatcher."""

@@ -1,0 +1,301 @@
+"""The dispatcher: expands accepted broadcasts into per-party messages and delivers the outbox.
+
+Guarantees: at-least-once delivery, FIFO per receiver (a receiver's next message waits until
+the one before it is delivered or given up), retries with exponential backoff and full jitter,
+a `dead` state after `outbox_max_attempts`, and a restart picks up where the last run stopped
+(everything is in SQL). A message recorded as delivered is never sent again. Receivers that
+are not CONNECTED are skipped (they resync with GET, mod_hub_client_info.asciidoc 26-40);
+a receiver's 2xxx answer is final (`rejected`) and never reaches the pusher.
+
+One process at a time holds the `dispatcher` lease; the others stand by.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import delete
+from sqlmodel import col, select
+
+from hub.broadcast.lease import acquire_lease
+from hub.broadcast.outbox import party_queue
+from hub.broadcast.targets import Candidate, broadcast_targets
+from hub.forwarding.contract import Adapter, OutboundRequest, TransportError
+from hub.forwarding.delivery import origin_of
+from hub.forwarding.resilience import BreakerBoard
+from hub.ocpi.envelope import parse_envelope
+from hub.ocpi.headers import authorization_header, new_message_id
+from hub.routing.agreement_book import PolicySource
+from hub.routing.decide import join_url
+from hub.routing.table import PlatformRoute, RoutingTable
+from hub.settings import Settings
+from hub.storage.db import SessionFactory, session_scope
+from hub.storage.models import Broadcast, OutboxMessage, utcnow
+from hub.storage.repositories import RegistryRepository
+from hub.types import ConnectionStatus, InterfaceRole, PartyKey, Role
+
+__all__ = ["Dispatcher"]
+
+_log = structlog.get_logger("hub.dispatcher")
+_LEASE = "dispatcher"
+
+
+@dataclass(frozen=True, slots=True)
+class _Result:
+    message_id: int
+    status: str  # delivered, rejected, skipped, retry, wait
+    error: str | None = None
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        sessions: SessionFactory,
+        routing: RoutingTable,
+        adapter: Adapter,
+        policy: PolicySource,
+        breakers: BreakerBoard | None = None,
+    ) -> None:
+        self._breakers = breakers
+        self._settings = settings
+        self._sessions = sessions
+        self._routing = routing
+        self._adapter = adapter
+        self._policy = policy
+        self._wake = asyncio.Event()
+        self._holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.is_leader = False
+        self.heartbeat = utcnow()
+        self.delivered = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            busy = False
+            try:
+                self.is_leader = await acquire_lease(
+                    self._sessions,
+                    name=_LEASE,
+                    holder=self._holder,
+                    ttl_seconds=10 * self._settings.dispatcher_poll_seconds + 5,
+                )
+                if self.is_leader:
+                    busy = await self.step()
+            except Exception as exc:  # keep going: the database may be away for a while
+                _log.warning("dispatcher_step_failed", error=type(exc).__name__)
+            self.heartbeat = utcnow()
+            if not busy:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._settings.dispatcher_poll_seconds)
+                except TimeoutError:
+                    pass
+
+    async def step(self) -> bool:
+        """One round: expand new broadcasts, deliver what is due. True if there was work."""
+        expanded = await self._expand()
+        delivered = await self._deliver_due()
+        return bool(expanded or delivered)
+
+    # --- expansion ------------------------------------------------------------------------
+
+    async def _candidates(self) -> list[Candidate]:
+        async with self._sessions() as session:
+            parties = await RegistryRepository(session).all_parties()
+        found = []
+        for party in parties:
+            platform = await self._routing.platform(party.platform_id)
+            if platform is not None:
+                found.append(Candidate(PartyKey.of(party.country_code, party.party_id), Role(party.role), platform))
+        return found
+
+    async def _expand(self) -> int:
+        async with self._sessions() as session:
+            query = select(Broadcast).where(col(Broadcast.expanded).is_(False)).order_by(col(Broadcast.id)).limit(100)
+            pending = list((await session.exec(query)).all())
+        if not pending:
+            return 0
+        candidates = await self._candidates()
+        policy = await self._policy.current()
+        async with session_scope(self._sessions) as session:
+            for broadcast in pending:
+                pusher = PartyKey.of(broadcast.from_country_code, broadcast.from_party_id)
+                interface = InterfaceRole(broadcast.interface_role)
+                targets = broadcast_targets(
+                    pusher=pusher,
+                    role=Role(broadcast.from_role),
+                    module=broadcast.module,
+                    interface=interface,
+                    candidates=candidates,
+                    policy=policy,
+                    extra_cpo_audience=self._settings.broadcast_extra_roles,
+                )
+                for target in targets:
+                    session.add(_fan_out(broadcast, target, self._settings))
+                broadcast.expanded = True
+                session.add(broadcast)
+                _log.info("broadcast_expanded", broadcast=broadcast.id, module=broadcast.module, receivers=len(targets))
+        return len(pending)
+
+    # --- delivery -------------------------------------------------------------------------
+
+    async def _deliver_due(self) -> int:
+        async with self._sessions() as session:
+            query = (
+                select(OutboxMessage)
+                .where(OutboxMessage.status == "pending")
+                .order_by(col(OutboxMessage.id))
+                .limit(self._settings.dispatcher_concurrency * 32)
+            )
+            rows = list((await session.exec(query)).all())
+        if not rows:
+            return 0
+        queues: OrderedDict[str, list[OutboxMessage]] = OrderedDict()
+        for row in rows:
+            queues.setdefault(row.receiver_key, []).append(row)
+        now = utcnow()
+        due = [q for q in queues.values() if _aware(q[0].next_attempt_at) <= now]
+        due = due[: self._settings.dispatcher_concurrency]
+        if not due:
+            return 0
+        results = await asyncio.gather(*(self._drain_queue(q) for q in due))
+        flat = [r for group in results for r in group]
+        await self._record(flat, {row.id: row for row in rows})
+        return sum(r.status not in ("retry", "wait") for r in flat)
+
+    async def _drain_queue(self, queue: list[OutboxMessage]) -> list[_Result]:
+        """Deliver one receiver's messages in order, stopping at the first that must wait."""
+        results = []
+        for message in queue:
+            result = await self._deliver(message)
+            results.append(result)
+            if result.status in ("retry", "wait"):
+                break
+        return results
+
+    async def _deliver(self, message: OutboxMessage) -> _Result:
+        assert message.id is not None
+        platform = await self._routing.platform(message.receiver_platform_id)
+        if platform is None or platform.status is not ConnectionStatus.CONNECTED or platform.token is None:
+            return _Result(message.id, "skipped", "receiver not connected")
+        endpoint = platform.endpoint(message.module, InterfaceRole(message.interface_role))
+        if endpoint is None:
+            return _Result(message.id, "skipped", "receiver has no such endpoint")
+        request = _request(message, platform, endpoint, self._settings)
+        breaker = self._breakers.get(origin_of(request.url)) if self._breakers else None
+        if breaker is not None and not breaker.allow():
+            return _Result(message.id, "wait", "circuit open")
+        try:
+            reply = await self._adapter.send(request)
+        except TransportError as exc:
+            if breaker is not None:
+                breaker.record(False)
+            return _Result(message.id, "retry", type(exc).__name__)
+        if breaker is not None:
+            breaker.record(reply.status < 500)
+        envelope = parse_envelope(reply.body)
+        status = envelope["status_code"] if envelope else None
+        if reply.status >= 500 or reply.status in (401, 408, 429) or status is None or 3000 <= status < 4000:
+            return _Result(message.id, "retry", f"HTTP {reply.status}, status_code {status}")
+        if 1000 <= status < 2000 and reply.status < 300:
+            return _Result(message.id, "delivered")
+        return _Result(message.id, "rejected", f"HTTP {reply.status}, status_code {status}")
+
+    async def _record(self, results: list[_Result], rows: dict[int | None, OutboxMessage]) -> None:
+        now = utcnow()
+        async with session_scope(self._sessions) as session:
+            for result in results:
+                row = rows[result.message_id]
+                row.last_error = result.error[:255] if result.error else None
+                if result.status == "wait":  # breaker open: no attempt was made, try after its cooldown
+                    row.next_attempt_at = now + timedelta(seconds=self._settings.breaker_reset_seconds)
+                elif result.status == "retry":
+                    row.attempts += 1
+                    if row.attempts >= self._settings.outbox_max_attempts:
+                        row.status, row.finished_at = "dead", now
+                        _log.warning("outbox_dead", message=row.id, receiver=row.receiver_key, error=row.last_error)
+                    else:
+                        row.next_attempt_at = now + timedelta(seconds=self._backoff(row.attempts))
+                else:
+                    row.attempts += result.status != "skipped"
+                    row.status, row.finished_at = result.status, now
+                    self.delivered += result.status == "delivered"
+                session.add(row)
+
+    def _backoff(self, attempts: int) -> float:
+        ceiling = min(
+            self._settings.outbox_backoff_max_seconds, self._settings.outbox_backoff_seconds * 2 ** (attempts - 1)
+        )
+        return random.uniform(ceiling / 2, ceiling)
+
+    async def purge(self) -> None:
+        """Drop finished messages older than the retention period."""
+        cutoff = utcnow() - timedelta(days=self._settings.outbox_retention_days)
+        async with session_scope(self._sessions) as session:
+            await session.exec(
+                delete(OutboxMessage).where(
+                    col(OutboxMessage.status) != "pending", col(OutboxMessage.finished_at) < cutoff
+                )
+            )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
+
+
+def _fan_out(broadcast: Broadcast, target: Candidate, settings: Settings) -> OutboxMessage:
+    assert broadcast.id is not None
+    return OutboxMessage(
+        kind="broadcast",
+        broadcast_id=broadcast.id,
+        receiver_key=party_queue(target.key),
+        receiver_platform_id=target.platform.platform_id,
+        to_country_code=target.key.country_code,
+        to_party_id=target.key.party_id,
+        from_country_code=settings.country_code,
+        from_party_id=settings.party_id,
+        module=broadcast.module,
+        interface_role=broadcast.interface_role,
+        method=broadcast.method,
+        rest=broadcast.rest,
+        query=broadcast.query,
+        body=broadcast.body,
+        correlation_id=broadcast.correlation_id,
+    )
+
+
+def _request(message: OutboxMessage, platform: PlatformRoute, endpoint: str, settings: Settings) -> OutboundRequest:
+    assert platform.token is not None
+    headers = {
+        "Authorization": authorization_header(platform.token, platform.encoding),
+        "X-Request-ID": new_message_id(),
+        "X-Correlation-ID": message.correlation_id,
+    }
+    if message.to_country_code and message.to_party_id and message.from_country_code and message.from_party_id:
+        headers |= {
+            "OCPI-to-country-code": message.to_country_code,
+            "OCPI-to-party-id": message.to_party_id,
+            "OCPI-from-country-code": message.from_country_code,
+            "OCPI-from-party-id": message.from_party_id,
+        }
+    body = message.body.encode("utf-8") if message.body else None
+    if body:
+        headers["Content-Type"] = "application/json"
+    return OutboundRequest(
+        method=message.method,
+        url=join_url(endpoint, message.rest, message.query),
+        headers=headers,
+        body=body,
+        timeout_seconds=platform.timeout_seconds or settings.request_timeout_seconds,
+    )

@@ -1,0 +1,65 @@
+"""Who receives a Broadcast Push (transport_and_format.asciidoc 426-457). Pure.
+
+CPO pushes go to every eMSP, NSP and OTHER party (plus roles the operator adds, such as NAP
+or SCSP); eMSP and OTHER pushes go to every CPO. Only CONNECTED parties whose platform
+implements the module's interface, never the pusher itself, and only where an agreement allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+from hub.routing.agreements import AgreementPolicy
+from hub.routing.table import PlatformRoute
+from hub.types import ConnectionStatus, InterfaceRole, PartyKey, Role
+
+__all__ = ["Candidate", "broadcast_targets", "pusher_role"]
+
+_CPO_AUDIENCE = frozenset({Role.EMSP, Role.NSP, Role.OTHER})
+_TOKEN_OWNER_MODULES = frozenset({"tokens"})
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    key: PartyKey
+    role: Role
+    platform: PlatformRoute
+
+
+def pusher_role(roles: Collection[Role], module: str) -> Role:
+    """The role a party pushes in: tokens are eMSP data, the other modules CPO data."""
+    preferred = Role.EMSP if module in _TOKEN_OWNER_MODULES else Role.CPO
+    if preferred in roles:
+        return preferred
+    return sorted(roles)[0] if roles else Role.OTHER
+
+
+def audience(role: Role, extra_cpo_audience: Collection[Role]) -> frozenset[Role]:
+    if role is Role.CPO:
+        return _CPO_AUDIENCE | frozenset(extra_cpo_audience)
+    return frozenset({Role.CPO})
+
+
+def broadcast_targets(
+    *,
+    pusher: PartyKey,
+    role: Role,
+    module: str,
+    interface: InterfaceRole,
+    candidates: Iterable[Candidate],
+    policy: AgreementPolicy,
+    extra_cpo_audience: Collection[Role] = (),
+) -> list[Candidate]:
+    wanted = audience(role, extra_cpo_audience)
+    chosen: dict[PartyKey, Candidate] = {}
+    for c in candidates:
+        if c.key == pusher or c.role not in wanted or c.key in chosen:
+            continue
+        if c.platform.status is not ConnectionStatus.CONNECTED or c.platform.token is None:
+            continue
+        if c.platform.endpoint(module, interface) is None:
+            continue
+        if policy.allows(pusher, c.key, module):
+            chosen[c.key] = c
+    return list(chosen.values())

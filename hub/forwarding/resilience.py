@@ -1,0 +1,105 @@
+"""A circuit breaker per receiving URL origin: pybreaker behind a small asyncio seam.
+
+pybreaker is sync-only (its async path is Tornado's) and holds a threading lock while it runs
+the guarded call (design.md §9). So the awaited request never runs inside pybreaker: `allow()`
+asks before sending, and `record(ok)` replays the outcome through the synchronous `call()`
+afterwards. While the breaker is open, requests are refused at once (4003) without a
+connection attempt; after `reset_timeout` exactly one trial request is let through, and its
+outcome closes or re-opens the breaker. Connection failures, timeouts and HTTP 5xx count as
+failures; OCPI client errors (2xxx) never do.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pybreaker
+import structlog
+
+__all__ = ["AsyncBreaker", "BreakerBoard"]
+
+_log = structlog.get_logger("hub.breaker")
+
+
+class _Failed(Exception):
+    """Stands for a failed receiver call when the outcome is replayed into pybreaker."""
+
+
+class _Transitions(pybreaker.CircuitBreakerListener):
+    def __init__(self, owner: AsyncBreaker) -> None:
+        self._owner = owner
+
+    def state_change(self, cb: Any, old_state: Any, new_state: Any) -> None:
+        old = getattr(old_state, "name", str(old_state))
+        new = getattr(new_state, "name", str(new_state))
+        if new == pybreaker.STATE_OPEN:
+            self._owner.opened_at = time.monotonic()
+        _log.warning("breaker_state_changed", breaker=cb.name, old=old, new=new)
+
+
+class AsyncBreaker:
+    """One receiver's breaker. `allow()` before the call, `record(ok)` after it."""
+
+    def __init__(self, name: str, *, fail_max: int, reset_timeout: float) -> None:
+        self.name = name
+        self.reset_timeout = reset_timeout
+        self.opened_at = 0.0
+        self._trial = False
+        self._breaker = pybreaker.CircuitBreaker(
+            fail_max=fail_max, reset_timeout=reset_timeout, name=name, listeners=[_Transitions(self)]
+        )
+
+    @property
+    def state(self) -> str:
+        return str(self._breaker.current_state)
+
+    def allow(self) -> bool:
+        state = self.state
+        if state == pybreaker.STATE_CLOSED:
+            return True
+        if state == pybreaker.STATE_OPEN and time.monotonic() < self.opened_at + self.reset_timeout:
+            return False
+        if self._trial:  # one trial request at a time while half-open
+            return False
+        self._trial = True
+        return True
+
+    def record(self, ok: bool) -> None:
+        self._trial = False
+
+        def replay() -> None:
+            if not ok:
+                raise _Failed
+
+        try:
+            self._breaker.call(replay)
+        except (_Failed, pybreaker.CircuitBreakerError):
+            pass
+
+    def reset(self) -> None:
+        self._trial = False
+        self._breaker.close()
+
+
+class BreakerBoard:
+    """Breakers by name (a receiver's URL origin), created on first use."""
+
+    def __init__(self, *, fail_max: int, reset_timeout: float) -> None:
+        self._fail_max = fail_max
+        self._reset_timeout = reset_timeout
+        self._breakers: dict[str, AsyncBreaker] = {}
+
+    def get(self, name: str) -> AsyncBreaker:
+        breaker = self._breakers.get(name)
+        if breaker is None:
+            breaker = self._breakers[name] = AsyncBreaker(
+                name, fail_max=self._fail_max, reset_timeout=self._reset_timeout
+            )
+        return breaker
+
+    def states(self) -> dict[str, str]:
+        return {name: b.state for name, b in self._breakers.items()}
+
+    def open_count(self) -> int:
+        return sum(state != pybreaker.STATE_CLOSED for state in self.states().values())

@@ -1,0 +1,290 @@
+"""`ocpi-hub demo` (`make demo`): watch a charging session cross the hub.
+
+Starts the hub as a child process (a temporary SQLite file, a free loopback port), one
+simulated CPO and one simulated eMSP in this process, declares both with the real CLI, lets them
+register, and plays the roaming flow: tariffs and locations, the driver's token, a paginated
+location pull, real-time authorization, remote start, EVSE status and session updates, remote
+stop and the CDR. Each message that crosses the hub is printed as a table row: when it was sent,
+who sent it to whom, method and path, HTTP and OCPI status, milliseconds, and what it says.
+
+It ends by itself (everything it started is stopped by PID), or with `keep_running` leaves
+the hub and both simulators up until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import signal
+import sys
+import tempfile
+import textwrap
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from simulators.cpo import SimulatedCpo
+from simulators.emsp import SimulatedEmsp
+from simulators.journal import Exchange, format_exchange, table_header
+from simulators.objects import Obj
+from simulators.pricing import price_session
+from simulators.stack import HubProcess, roles_of
+
+__all__ = ["DemoFailed", "DemoResult", "main", "run_demo"]
+
+PERIOD_MINUTES = 15  # simulated minutes between two meter values
+
+
+class DemoFailed(Exception):
+    """A step of the flow did not happen (the message says which)."""
+
+
+@dataclass
+class DemoResult:
+    """What the demo saw, for its test: the CDR as the CPO sent it and as the eMSP received it."""
+
+    cdr_sent: Obj
+    cdr_received: Obj
+    tariff: Obj
+    session: Obj  # the eMSP's copy, after all PUT/PATCHes
+    exchanges: list[Exchange] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class Narrator:
+    """Collects the exchanges of both simulators and prints them per step, in the order sent."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.started = time.time()
+        self.exchanges: list[Exchange] = []
+        self._pending: list[Exchange] = []
+        self._header_shown = False
+
+    def observe(self, exchange: Exchange) -> None:
+        # Routed messages are shown once, as their sender saw them (with the hub's answer);
+        # a platform's view of what it received is shown only when the hub itself sent it.
+        if exchange.direction == "sent" or exchange.sender.startswith("HUB"):
+            self.exchanges.append(exchange)
+            self._pending.append(exchange)
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def step(self, title: str, explanation: str) -> None:
+        self.flush()
+        self.say(f"\n== {title}")
+        self.say(textwrap.fill(explanation, width=110, initial_indent="   ", subsequent_indent="   "))
+
+    def flush(self) -> None:
+        if self._pending and not self._header_shown:
+            self.say("\n" + table_header())
+            self._header_shown = True
+        for exchange in sorted(self._pending, key=lambda e: e.at):
+            self.say(format_exchange(exchange, since=self.started))
+        self._pending.clear()
+
+
+async def _until(predicate: Any, what: str, timeout: float = 10.0) -> None:
+    try:
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                await asyncio.sleep(0.02)
+    except TimeoutError:
+        raise DemoFailed(f"{what} did not happen within {timeout:.0f} s") from None
+
+
+def _check(reply_ok: bool, what: str, detail: str = "") -> None:
+    if not reply_ok:
+        raise DemoFailed(f"{what} failed{': ' + detail if detail else ''}")
+
+
+async def _play(cpo: SimulatedCpo, emsp: SimulatedEmsp, hub: HubProcess, say: Narrator, periods: int) -> DemoResult:
+    cpo_key = cpo.party.key
+    say.step(
+        "1. The operator declares both platforms",
+        "`ocpi-hub platforms add` issues a token A for each; the operator hands it over with the versions URL.",
+    )
+    added = await asyncio.gather(*(hub.add_platform(p.name, roles_of(p)) for p in (cpo, emsp)))
+    for platform, entry in zip((cpo, emsp), added, strict=True):
+        roles = " ".join(f"--role {r}" for r in roles_of(platform))
+        say.say(f"   $ ocpi-hub platforms add --name {platform.name} {roles} --json")
+        say.say(f"     -> platform {entry['platform_id']}, token A {entry['token_a'][:6]}..., {entry['versions_url']}")
+
+    say.step(
+        "2. Registration (credentials handshake)",
+        "Each platform reads the hub's versions with token A and POSTs its credentials (token B); the hub "
+        "reads the platform's versions with token B and answers with token C. The hub then PUTs "
+        "HubClientInfo: who is connected.",
+    )
+    await asyncio.gather(
+        *(p.register(a["versions_url"], a["token_a"]) for p, a in zip((cpo, emsp), added, strict=True))
+    )
+    await _until(lambda: len(cpo.client_info) and len(emsp.client_info), "HubClientInfo from the hub", 5)
+
+    say.step(
+        "3. Location sync",
+        "The CPO pushes its tariffs and locations (EVSEs, connectors) to the eMSP through the hub; the eMSP "
+        "pushes the driver's token to the CPO and pulls the CPO's locations one page at a time (the hub "
+        "replaces each Link with a hub URL).",
+    )
+    for reply in await cpo.publish_tariffs() + await cpo.publish_locations():
+        _check(reply.ok, "A tariff or location PUT", reply.describe())
+    driver = emsp.driver_token()
+    for reply in await emsp.push_tokens(to=[cpo_key], tokens=[driver]):
+        _check(reply.ok, "The token PUT", reply.describe())
+    pulled, pages = await emsp.pull(cpo_key, limit=1)
+    _check(len(pulled) == len(cpo.locations), "The paginated location pull", f"{len(pulled)} of {len(cpo.locations)}")
+
+    location = next(iter(cpo.locations))
+    evse = location["evses"][0]
+    say.step(
+        "4. Token authorization (real time)",
+        f"The driver holds RFID card {driver['uid']} to the reader of EVSE {evse['uid']}; the CPO asks the "
+        "eMSP whether it may charge here (tokens SENDER .../authorize, TO = the token's eMSP).",
+    )
+    authorized = await cpo.authorize(str(driver["uid"]), location_id=location["id"], evse_uids=[evse["uid"]])
+    _check(authorized.ok and authorized.data.get("allowed") == "ALLOWED", "Real-time authorization")
+
+    say.step(
+        "5. Remote start",
+        "The driver taps 'start' in the eMSP's app: START_SESSION to the CPO. The CPO answers at once "
+        "(CommandResponse) and POSTs the CommandResult to the response_url, which the hub replaced with a hub URL.",
+    )
+    started = await emsp.start_session(cpo_key, location_id=location["id"], evse_uid=evse["uid"], token=driver)
+    _check(started.accepted and started.result == {"result": "ACCEPTED"}, "START_SESSION", str(started.result))
+    await _until(lambda: any(e.path == "(response_url)" for e in cpo.history), "The CPO's CommandResult reply")
+
+    say.step(
+        "6. Charging",
+        f"The EVSE turns CHARGING, the CPO PUTs the Session and PATCHes it with a charging period every "
+        f"{PERIOD_MINUTES} simulated minutes (here {cpo.tick_seconds:g} s each).",
+    )
+    await _until(lambda: len(emsp.sessions) > 0, "The session PUT at the eMSP")
+    session = emsp.sessions.values()[0]
+    await _until(lambda: len(session.get("charging_periods") or []) >= periods, f"{periods} charging periods", 20)
+
+    say.step(
+        "7. Stop and CDR",
+        "The driver stops in the app (STOP_SESSION); the session completes, the EVSE is AVAILABLE again, "
+        "and the CPO POSTs the CDR, priced by its tariff, to the eMSP (the hub replaces its Location).",
+    )
+    stopped = await emsp.stop_session(cpo_key, str(session["id"]))
+    _check(stopped.accepted and stopped.result == {"result": "ACCEPTED"}, "STOP_SESSION", str(stopped.result))
+    await _until(lambda: len(emsp.cdrs) > 0, "The CDR at the eMSP")
+    await _until(lambda: not cpo.active, "The end of the session at the CPO")
+    await asyncio.sleep(0.2)  # let the last replies arrive before the table closes
+    say.flush()
+
+    received = next(iter(emsp.cdrs.values()))
+    sent = cpo.cdrs.get(str(received["id"]))
+    if sent is None:
+        raise DemoFailed("The CDR the eMSP holds is not one the CPO sent")
+    tariff = cpo.tariffs.get(str(received["charging_periods"][0].get("tariff_id")))
+    if tariff is None:
+        raise DemoFailed("The CDR names no tariff of the CPO")
+    _summary(say, received, tariff)
+    return DemoResult(cdr_sent=sent, cdr_received=received, tariff=tariff, session=session)
+
+
+def _summary(say: Narrator, cdr: Obj, tariff: Obj) -> None:
+    costs = price_session(tariff, energy_kwh=cdr["total_energy"], charging_hours=cdr["total_time"])
+    total = cdr["total_cost"]
+    parts = {c["type"]: c for e in tariff["elements"] for c in e["price_components"]}
+    say.say(f"\n== The CDR {cdr['id']} reached the eMSP")
+    say.say(f"   energy {cdr['total_energy']:.2f} kWh, time {cdr['total_time']:.2f} h, tariff {tariff['id']}:")
+    say.say(
+        f"   {costs.fixed[0]:.4f} start + {cdr['total_energy']:.2f} kWh x {parts['ENERGY']['price']:.2f}"
+        + (f" + {cdr['total_time']:.2f} h x {parts['TIME']['price']:.2f}" if "TIME" in parts else "")
+        + f" = {total['excl_vat']:.4f} {cdr['currency']} excl. VAT, {total['incl_vat']:.4f} incl. VAT"
+    )
+    say.say("   Every message above went through the hub: the CPO and the eMSP never called each other.")
+
+
+async def _wait_for_interrupt(say: Narrator) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+    say.say("\nStopping.")
+
+
+async def run_demo(
+    *,
+    keep_running: bool = False,
+    out: TextIO | None = None,
+    tick_seconds: float = 0.4,
+    periods: int = 3,
+    workdir: Path | None = None,
+) -> DemoResult:
+    """Play the demo (see the module docstring); raises DemoFailed when a step does not happen."""
+    say = Narrator(out or sys.stdout)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the table
+    own_dir = workdir is None
+    directory = Path(tempfile.mkdtemp(prefix="ocpi-hub-demo-")) if workdir is None else workdir
+    hub = HubProcess(directory, extra_env={"HUB_VALIDATION_MODE": "strict"})
+    emsp = SimulatedEmsp(country_code="DE", party_id="MSP", name="sim-emsp", tokens=3, observer=say.observe)
+    cpo = SimulatedCpo(
+        country_code="NL",
+        party_id="CPO",
+        name="sim-cpo",
+        evses=4,
+        evses_per_location=2,
+        publish_to=[emsp.party.key],
+        tick_seconds=tick_seconds,
+        time_scale=PERIOD_MINUTES * 60 / tick_seconds,
+        observer=say.observe,
+    )
+    say.say("OCPI hub demo: one simulated CPO and one simulated eMSP, every message through the hub.")
+    try:
+        await hub.start()
+        say.say(f"   hub        {hub.url}  (pid {hub.pid}, SQLite in {directory}, payload validation strict)")
+        for platform, what in (
+            (cpo, f"{len(cpo.locations)} locations, {cpo.evse_count} EVSEs, tariffs AC and DC"),
+            (emsp, f"{len(emsp.tokens)} tokens"),
+        ):
+            await platform.start()
+            say.say(f"   {platform.party.label:<10} {platform.base_url}  ({platform.name}: {what})")
+        result = await _play(cpo, emsp, hub, say, periods)
+        result.exchanges = list(say.exchanges)
+        result.seconds = time.time() - say.started
+        say.say(f"\nDone in {result.seconds:.1f} s: {len(say.exchanges)} messages, all answered with OCPI 1000.")
+        if keep_running:
+            say.say(
+                f"\nStill running (Ctrl-C to stop): hub {hub.url}, CPO {cpo.base_url}, eMSP {emsp.base_url}."
+                f"\nInspect the hub with:  HUB_DATABASE_URL={hub.env()['HUB_DATABASE_URL']} "
+                f"HUB_SECRET_KEY={hub.secret_key} ocpi-hub platforms list"
+            )
+            await _wait_for_interrupt(say)
+        return result
+    except DemoFailed:
+        say.flush()
+        say.say(f"\nThe hub's log ({hub.log_path}):\n{hub.logs()}")
+        raise
+    finally:
+        await asyncio.gather(cpo.stop(), emsp.stop(), return_exceptions=True)
+        await hub.stop()
+        if own_dir:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def main(*, keep_running: bool = False) -> int:
+    """The `ocpi-hub demo` command: 0 when the session and its CDR went through."""
+    try:
+        asyncio.run(run_demo(keep_running=keep_running))
+    except DemoFailed as exc:
+        print(f"\nThe demo failed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0

@@ -1,0 +1,53 @@
+"""`ocpi-hub demo`: the hub as a real process, both simulators, a full session; the CDR must reach
+the eMSP with the totals its tariff gives."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from hub.cli import main as cli_main
+from simulators.demo import run_demo
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_demo_plays_a_session_and_the_cdr_reaches_the_emsp_with_the_right_totals() -> None:
+    out = io.StringIO()
+    result = await run_demo(out=out)
+    printed = out.getvalue()
+
+    cdr = result.cdr_received
+    assert cdr == result.cdr_sent  # byte for byte what the CPO sent, through the hub
+    periods = cdr["charging_periods"]
+    assert len(periods) >= 3
+    energy = sum(d["volume"] for p in periods for d in p["dimensions"] if d["type"] == "ENERGY")
+    hours = sum(d["volume"] for p in periods for d in p["dimensions"] if d["type"] == "TIME")
+    assert cdr["total_energy"] == pytest.approx(energy) == pytest.approx(len(periods) * 2.75)  # 11 kW, 15 min
+    assert cdr["total_time"] == pytest.approx(hours) == pytest.approx(len(periods) * 0.25)
+    assert result.tariff["id"] == "AC"  # 0.50 per session, 0.25 per kWh, 2.00 per hour, VAT 21 %
+    excl = 0.50 + cdr["total_energy"] * 0.25 + cdr["total_time"] * 2.00
+    assert cdr["total_cost"] == {
+        "excl_vat": pytest.approx(excl, abs=1e-4),
+        "incl_vat": pytest.approx(excl * 1.21, abs=1e-3),
+    }
+    assert cdr["total_energy_cost"]["excl_vat"] == pytest.approx(cdr["total_energy"] * 0.25)
+    assert result.session["status"] == "COMPLETED" and result.session["kwh"] == cdr["total_energy"]
+    assert cdr["cdr_token"]["uid"] in printed
+
+    # every message crossed the hub and got OCPI 1000
+    assert result.exchanges and all(e.ok for e in result.exchanges)
+    for step in ("Registration", "Location sync", "Token authorization", "Remote start", "Charging", "Stop and CDR"):
+        assert step in printed
+    for message in ("authorize", "START_SESSION", "STOP_SESSION", "status CHARGING", "status AVAILABLE", "POST   cdrs"):
+        assert message in printed, message
+    assert "COMPLETED" in printed and f"The CDR {cdr['id']} reached the eMSP" in printed
+    assert result.seconds < 30
+
+
+def test_the_cli_has_the_demo_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli_main(["demo", "--help"])
+    assert exited.value.code == 0
+    assert "--keep-running" in capsys.readouterr().out
