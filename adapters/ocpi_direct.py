@@ -24,12 +24,13 @@ _MAX_REPLY_BYTES = 16 * 1024 * 1024
 
 
 class DirectOcpiAdapter:
-    def __init__(self, http: aiohttp.ClientSession) -> None:
+    def __init__(self, http: aiohttp.ClientSession, *, connect_timeout: float | None = None) -> None:
         self._http = http
+        self._connect_timeout = connect_timeout
 
     async def send(self, request: OutboundRequest) -> UpstreamResponse:
         started = time.perf_counter()
-        timeout = aiohttp.ClientTimeout(total=request.timeout_seconds)
+        timeout = aiohttp.ClientTimeout(total=request.timeout_seconds, sock_connect=self._connect_timeout)
         try:
             async with self._http.request(
                 request.method,
@@ -39,7 +40,10 @@ class DirectOcpiAdapter:
                 timeout=timeout,
                 allow_redirects=False,
             ) as reply:
-                body = await reply.content.read(_MAX_REPLY_BYTES)
+                if (reply.content_length or 0) > _MAX_REPLY_BYTES:
+                    raise ReplyBroken("reply too large")
+                # read() waits for the whole body; a body cut short raises ClientPayloadError (4003).
+                body = await reply.read()
                 headers = {k.lower(): ", ".join(reply.headers.getall(k)) for k in reply.headers.keys()}
                 status = reply.status
         except TimeoutError as exc:

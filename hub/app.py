@@ -93,7 +93,10 @@ async def _build(settings: Settings) -> HubState:
         limit=settings.pool_total, limit_per_host=settings.pool_per_platform, keepalive_timeout=60
     )
     http = aiohttp.ClientSession(connector=connector, skip_auto_headers=("Accept-Encoding",))
-    adapter = DirectOcpiAdapter(http)
+    # aiohttp silently re-sends GET/PUT/DELETE once when a kept-alive connection breaks; routed
+    # requests must never be retried (checklist 45) and it has no public switch (aiohttp 3.14).
+    http._retry_connection = False
+    adapter = DirectOcpiAdapter(http, connect_timeout=settings.connect_timeout_seconds)
     seen = SeenTracker()
     auth = Authenticator(
         sessions=sessions,
@@ -204,6 +207,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await _drain(hub)
             await hub.tasks.aclose()
+            with contextlib.suppress(Exception):
+                await hub.dispatcher.release()
             await hub.http.close()
             await hub.engine.dispose()
 

@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import contextlib
 import csv
+import importlib.util
 import json
 import logging
 import os
@@ -260,6 +261,9 @@ async def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if importlib.util.find_spec("locust") is None:
+        print("Locust is not installed: .venv/bin/pip install -e '.[dev,loadtest]' (make loadtest does it)")
+        return 2
     random.seed(args.seed)
     try:
         return asyncio.run(run(args))

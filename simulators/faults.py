@@ -37,6 +37,7 @@ FAULT_NAMES: dict[str, str] = {
     "configuration": "configuration",
 }
 _CONFIGURATION_MODULES = frozenset({"versions", "credentials"})
+_RATES = frozenset({"server_errors", "too_many_requests", "malformed_json"})
 
 
 def _rate(name: str, value: float) -> float:
@@ -87,11 +88,7 @@ class Faults:
             if key is None:
                 raise ValueError(f"unknown fault {name!r}; known: {', '.join(sorted(FAULT_NAMES))}")
             switch = value.strip().lower() not in ("0", "false", "no", "off")
-            rate = (
-                float(value)
-                if value and key not in ("modules", "one_item_pages", "refuse_connections", "configuration")
-                else 1.0
-            )
+            rate = float(value) if value.strip() and key in _RATES else 1.0  # a bare `5xx` means always
             if key == "one_item_pages":
                 faults = replace(faults, one_item_pages=switch)
             elif key == "refuse_connections":

@@ -304,11 +304,12 @@ class OcpiPlatform:
             return
         request = Request(scope, receive)
         started = time.time()
-        response, module, note, ocpi_status, body = await self._answer(request)
+        response, module, note, ocpi_status = await self._answer(request)
         await response(scope, receive, send)
-        self._record_inbound(request, started, response, module, note, ocpi_status, body)
+        self._record_inbound(request, started, response, module, note, ocpi_status)
 
-    async def _answer(self, request: Request) -> tuple[Response, str, str, int | None, Any]:
+    async def _answer(self, request: Request) -> tuple[Response, str, str, int | None]:
+        """The response, and for the record: module, what it said, OCPI status."""
         parts = [p for p in request.url.path.split("/") if p]
         module = _module_of(parts)
         ids = {
@@ -320,14 +321,14 @@ class OcpiPlatform:
             await asyncio.sleep(faults.slow_seconds)
         injected = self._picker.pick(faults, module)
         if injected is not None:
-            return _fault_response(injected, faults, ids), module, f"fault: {injected}", None, None
+            return _fault_response(injected, faults, ids), module, f"fault: {injected}", None
         body: Any = None
         try:
             raw = await request.body()
             body = orjson.loads(raw) if raw.strip() else None
         except orjson.JSONDecodeError:
             error: OcpiError = InvalidParameters("The body is not valid JSON")
-            return _envelope(error.http_status, None, error.status_code, error.message, ids), module, "", 2001, None
+            return _envelope(error.http_status, None, error.status_code, error.message, ids), module, "", 2001
         try:
             answer = await self._dispatch(request, parts, body)
         except OcpiError as exc:
@@ -337,14 +338,12 @@ class OcpiPlatform:
         except Exception as exc:  # a simulator bug must still answer an envelope
             _log.error("simulator_handler_failed", platform=self.name, error=repr(exc), exc_info=exc)
             answer = Answer(status_code=3000, status_message="Simulator error", http_status=500)
-        headers = ids | self._routing_answer_headers(request, module) | answer.headers
-        if faults.one_item_pages and faults.applies_to(module):
-            headers.setdefault("X-Simulator-Faults", "one-item-pages")
+        headers = ids | self._routing_answer_headers(request) | answer.headers
         response = _envelope(answer.http_status, answer.data, answer.status_code, answer.status_message, headers)
         note = describe(module, request.method, _inbound_path(parts, module), body, answer.data)
-        return response, module, note, answer.status_code, body
+        return response, module, note, answer.status_code
 
-    def _routing_answer_headers(self, request: Request, module: str) -> dict[str, str]:
+    def _routing_answer_headers(self, request: Request) -> dict[str, str]:
         routing = RoutingHeaders.parse(request.headers)
         if routing.from_ is None and routing.to is None:
             return {}  # configuration modules and hub pushes without routing headers
@@ -406,7 +405,6 @@ class OcpiPlatform:
         module: str,
         note: str,
         ocpi_status: int | None,
-        body: Any,
     ) -> None:
         routing = RoutingHeaders.parse(request.headers)
         parts = [p for p in request.url.path.split("/") if p]

@@ -131,11 +131,11 @@ async def hub_settings(backend: str, tmp_path: Path, request: pytest.FixtureRequ
     finally:
         await _settle_sqlite_threads(threads_before)
         if schema is not None:
-            connection = await asyncpg.connect(PG_DSN)
+            connection = await asyncpg.connect(PG_DSN, timeout=10)
             try:
-                await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE', timeout=30)
             finally:
-                await connection.close()
+                await connection.close(timeout=10)
 
 
 async def _settle_sqlite_threads(before: set[threading.Thread], limit: float = 1.0) -> None:

@@ -42,6 +42,7 @@ HUB_URL = "http://hub.test"
 HUB_VERSIONS_URL = f"{HUB_URL}/ocpi/versions"
 TEST_SECRET = "test-secret-key-0123456789abcdef"
 PROJECT_ROOT = Path(hub.__file__).resolve().parent.parent
+LIFESPAN_EXIT_SECONDS = 10.0
 
 
 def auth_header(token: str) -> dict[str, str]:
@@ -57,8 +58,20 @@ async def running_app(settings: Settings) -> AsyncIterator[Starlette]:
     # would then keep the processors (and stderr) of the first test that used it, and later
     # tests could not capture its events. Tests keep the hub's processors but not the caching.
     structlog.configure(cache_logger_on_first_use=False)
-    async with app.router.lifespan_context(app):
+    lifespan = app.router.lifespan_context(app)
+    await lifespan.__aenter__()
+    try:
         yield app
+    finally:
+        # A background task that ignores cancellation would hang the test run at shutdown;
+        # make that an error with a name instead.
+        async with asyncio.timeout(LIFESPAN_EXIT_SECONDS) as deadline:
+            await lifespan.__aexit__(None, None, None)
+        if deadline.expired():
+            raise RuntimeError(
+                f"the hub's lifespan took over {LIFESPAN_EXIT_SECONDS}s to shut down: a background task "
+                "ignored its cancellation (on Python 3.11, asyncio.wait_for can swallow one)"
+            )
 
 
 def serves(app: Starlette, method: str, path: str) -> bool:

@@ -16,15 +16,14 @@ import asyncio
 import os
 import random
 import socket
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlmodel import col, select
 
-from hub.broadcast.lease import acquire_lease
+from hub.broadcast.lease import acquire_lease, release_lease
 from hub.broadcast.outbox import party_queue
 from hub.broadcast.targets import Candidate, broadcast_targets
 from hub.forwarding.contract import Adapter, OutboundRequest, TransportError
@@ -39,6 +38,7 @@ from hub.settings import Settings
 from hub.storage.db import SessionFactory, session_scope
 from hub.storage.models import Broadcast, OutboxMessage, utcnow
 from hub.storage.repositories import RegistryRepository
+from hub.tasks import TaskGroup
 from hub.types import ConnectionStatus, InterfaceRole, PartyKey, Role
 
 __all__ = ["Dispatcher"]
@@ -74,13 +74,27 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.is_leader = False
+        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._workers = TaskGroup()
         self.heartbeat = utcnow()
         self.delivered = 0
+
+    async def release(self) -> None:
+        """Give the lease up (clean shutdown) so another process can take over at once."""
+        if self.is_leader:
+            await release_lease(self._sessions, name=_LEASE, holder=self._holder)
+            self.is_leader = False
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
+        try:
+            await self._loop()
+        finally:
+            await self._workers.aclose()
+
+    async def _loop(self) -> None:
         while True:
             busy = False
             try:
@@ -151,28 +165,47 @@ class Dispatcher:
     # --- delivery -------------------------------------------------------------------------
 
     async def _deliver_due(self) -> int:
+        """Start a worker for each receiver whose first pending message is due and that has no
+        worker yet. Receivers never wait for each other: each worker records its own results."""
+        free = self._settings.dispatcher_concurrency - len(self._inflight)
+        if free <= 0:
+            return 0
         async with self._sessions() as session:
-            query = (
-                select(OutboxMessage)
+            heads_query = (
+                select(OutboxMessage.receiver_key, func.min(OutboxMessage.id))
                 .where(OutboxMessage.status == "pending")
-                .order_by(col(OutboxMessage.id))
-                .limit(self._settings.dispatcher_concurrency * 32)
+                .group_by(col(OutboxMessage.receiver_key))
             )
-            rows = list((await session.exec(query)).all())
-        if not rows:
-            return 0
-        queues: OrderedDict[str, list[OutboxMessage]] = OrderedDict()
-        for row in rows:
-            queues.setdefault(row.receiver_key, []).append(row)
+            heads = [i for key, i in (await session.exec(heads_query)).all() if key not in self._inflight]
+            if not heads:
+                return 0
+            rows = (await session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(heads[:5000])))).all()
         now = utcnow()
-        due = [q for q in queues.values() if _aware(q[0].next_attempt_at) <= now]
-        due = due[: self._settings.dispatcher_concurrency]
-        if not due:
-            return 0
-        results = await asyncio.gather(*(self._drain_queue(q) for q in due))
-        flat = [r for group in results for r in group]
-        await self._record(flat, {row.id: row for row in rows})
-        return sum(r.status not in ("retry", "wait") for r in flat)
+        due = sorted((r for r in rows if _aware(r.next_attempt_at) <= now), key=lambda r: r.id or 0)[:free]
+        for head in due:
+            key = head.receiver_key
+            self._inflight[key] = self._workers.spawn(self._work(key), name=f"outbox:{key}")
+        return len(due)
+
+    async def _work(self, key: str) -> None:
+        """Deliver one receiver's next messages in order and record the outcomes."""
+        try:
+            async with self._sessions() as session:
+                query = (
+                    select(OutboxMessage)
+                    .where(OutboxMessage.status == "pending", OutboxMessage.receiver_key == key)
+                    .order_by(col(OutboxMessage.id))
+                    .limit(32)
+                )
+                rows = list((await session.exec(query)).all())
+            if rows and _aware(rows[0].next_attempt_at) <= utcnow():
+                results = await self._drain_queue(rows)
+                await self._record(results, {row.id: row for row in rows})
+        except Exception as exc:  # the database may be away; the messages stay pending
+            _log.warning("outbox_worker_failed", receiver=key, error=type(exc).__name__)
+        finally:
+            self._inflight.pop(key, None)
+            self.wake()
 
     async def _drain_queue(self, queue: list[OutboxMessage]) -> list[_Result]:
         """Deliver one receiver's messages in order, stopping at the first that must wait."""
@@ -194,16 +227,17 @@ class Dispatcher:
             return _Result(message.id, "skipped", "receiver has no such endpoint")
         request = _request(message, platform, endpoint, self._settings)
         breaker = self._breakers.get(origin_of(request.url)) if self._breakers else None
-        if breaker is not None and not breaker.allow():
+        permit = breaker.acquire() if breaker is not None else None
+        if breaker is not None and permit is None:
             return _Result(message.id, "wait", "circuit open")
         try:
             reply = await self._adapter.send(request)
         except TransportError as exc:
-            if breaker is not None:
-                breaker.record(False)
+            if breaker is not None and permit is not None:
+                breaker.record(permit, False)
             return _Result(message.id, "retry", type(exc).__name__)
-        if breaker is not None:
-            breaker.record(reply.status < 500)
+        if breaker is not None and permit is not None:
+            breaker.record(permit, reply.status < 500)
         envelope = parse_envelope(reply.body)
         status = envelope["status_code"] if envelope else None
         if reply.status >= 500 or reply.status in (401, 408, 429) or status is None or 3000 <= status < 4000:

@@ -11,7 +11,7 @@ from sqlmodel import col
 from hub.storage.db import SessionFactory, session_scope
 from hub.storage.models import Lease, utcnow
 
-__all__ = ["acquire_lease"]
+__all__ = ["acquire_lease", "release_lease"]
 
 
 async def acquire_lease(sessions: SessionFactory, *, name: str, holder: str, ttl_seconds: float) -> bool:
@@ -34,3 +34,10 @@ async def acquire_lease(sessions: SessionFactory, *, name: str, holder: str, ttl
         return True
     except IntegrityError:
         return False
+
+
+async def release_lease(sessions: SessionFactory, *, name: str, holder: str) -> None:
+    async with session_scope(sessions) as session:
+        await session.exec(
+            update(Lease).where(col(Lease.name) == name, col(Lease.holder) == holder).values(expires_at=utcnow())
+        )

@@ -53,27 +53,28 @@ class Delivery:
         for index, url in enumerate(urls):
             more = index + 1 < len(urls)
             breaker = self._breakers.get(origin_of(url))
-            if not breaker.allow():
+            permit = breaker.acquire()
+            if permit is None:
                 error = ReceiverUnreachable(f"Receiver {receiver} is failing: circuit open, not contacted")
                 continue
             remaining = deadline - time.monotonic()
             if remaining <= 0.01:
-                breaker.record(True)  # nothing was attempted; do not leave a trial hanging
+                breaker.release(permit)  # nothing was attempted
                 break
             try:
                 reply = await self._adapter.send(replace(request, url=url, timeout_seconds=remaining))
             except ConnectFailed:
-                breaker.record(False)
+                breaker.record(permit, False)
                 error = ReceiverUnreachable(f"Receiver {receiver} is unreachable")
                 continue
             except ReplyTimeout:
-                breaker.record(False)
+                breaker.record(permit, False)
                 error = ReceiverTimeout(f"Receiver {receiver} did not answer in time")
             except ReplyBroken:
-                breaker.record(False)
+                breaker.record(permit, False)
                 error = ReceiverUnreachable(f"Connection to receiver {receiver} broke")
             else:
-                breaker.record(reply.status < 500)
+                breaker.record(permit, reply.status < 500)
                 if reply.status < 500 or not (more and request.method in IDEMPOTENT):
                     return reply
                 continue

@@ -1,8 +1,8 @@
 """A circuit breaker per receiving URL origin: pybreaker behind a small asyncio seam.
 
 pybreaker is sync-only (its async path is Tornado's) and holds a threading lock while it runs
-the guarded call (design.md §9). So the awaited request never runs inside pybreaker: `allow()`
-asks before sending, and `record(ok)` replays the outcome through the synchronous `call()`
+the guarded call (design.md §9). So the awaited request never runs inside pybreaker: `acquire()`
+asks before sending, and `record(permit, ok)` replays the outcome through the synchronous `call()`
 afterwards. While the breaker is open, requests are refused at once (4003) without a
 connection attempt; after `reset_timeout` exactly one trial request is let through, and its
 outcome closes or re-opens the breaker. Connection failures, timeouts and HTTP 5xx count as
@@ -12,12 +12,13 @@ failures; OCPI client errors (2xxx) never do.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import pybreaker
 import structlog
 
-__all__ = ["AsyncBreaker", "BreakerBoard"]
+__all__ = ["AsyncBreaker", "BreakerBoard", "Permit"]
 
 _log = structlog.get_logger("hub.breaker")
 
@@ -38,8 +39,18 @@ class _Transitions(pybreaker.CircuitBreakerListener):
         _log.warning("breaker_state_changed", breaker=cb.name, old=old, new=new)
 
 
+@dataclass(frozen=True, slots=True)
+class Permit:
+    """Leave to call a receiver; `trial` marks the one request a half-open breaker lets through."""
+
+    trial: bool
+
+
+_NORMAL, _TRIAL = Permit(trial=False), Permit(trial=True)
+
+
 class AsyncBreaker:
-    """One receiver's breaker. `allow()` before the call, `record(ok)` after it."""
+    """One receiver's breaker. `acquire()` before the call, `record(permit, ok)` after it."""
 
     def __init__(self, name: str, *, fail_max: int, reset_timeout: float) -> None:
         self.name = name
@@ -54,19 +65,28 @@ class AsyncBreaker:
     def state(self) -> str:
         return str(self._breaker.current_state)
 
-    def allow(self) -> bool:
+    def acquire(self) -> Permit | None:
+        """Permission to call the receiver now, or None while the breaker is open (or while the
+        one trial request of a half-open breaker is under way)."""
         state = self.state
         if state == pybreaker.STATE_CLOSED:
-            return True
+            return _NORMAL
         if state == pybreaker.STATE_OPEN and time.monotonic() < self.opened_at + self.reset_timeout:
-            return False
-        if self._trial:  # one trial request at a time while half-open
-            return False
+            return None
+        if self._trial:
+            return None
         self._trial = True
-        return True
+        return _TRIAL
 
-    def record(self, ok: bool) -> None:
-        self._trial = False
+    def release(self, permit: Permit) -> None:
+        """Give a permit back unused (nothing was sent): the outcome is neither success nor failure."""
+        if permit.trial:
+            self._trial = False
+
+    def record(self, permit: Permit, ok: bool) -> None:
+        """The outcome of a call made with `permit`."""
+        if permit.trial:
+            self._trial = False
 
         def replay() -> None:
             if not ok:

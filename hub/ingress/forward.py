@@ -106,7 +106,7 @@ async def forward(request: Request) -> Response:
         method=request.method,
         module=module,
         interface=interface,
-        rest=rest,
+        rest=_raw_rest(request),
         query=incoming.query,
         to=receiver,
         from_=sender,
@@ -149,6 +149,16 @@ async def forward(request: Request) -> Response:
         validation=validation,
     )
     return await hub.forwarder.run(call)
+
+
+def _raw_rest(request: Request) -> str:
+    """The path after the module, still percent-encoded, so ids like `A%2FB` reach the receiver
+    as they were sent (checklist 42): the decoded form would split or end the path."""
+    raw = request.scope.get("raw_path")
+    if not raw:
+        return str(request.path_params.get("rest", ""))
+    parts = raw.decode("latin-1").split("?", 1)[0].split("/")
+    return "/".join(parts[5:])  # "", "ocpi", version, interface, module, rest...
 
 
 async def _open_route(hub: HubState, incoming: Incoming) -> PartyKey:

@@ -69,7 +69,9 @@ class PeerClient:
             data = orjson.dumps(body)
         try:
             async with self._http.request(method, url, headers=headers, data=data, timeout=self._timeout) as reply:
-                raw = await reply.content.read(_MAX_REPLY + 1)
+                if (reply.content_length or 0) > _MAX_REPLY:
+                    raise PeerError(f"{method} {url[:100]}: reply too large")
+                raw = await reply.read()
                 status = reply.status
         except TimeoutError as exc:
             raise PeerError(f"{method} {url[:100]}: no reply in time") from exc

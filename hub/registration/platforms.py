@@ -18,8 +18,9 @@ from hub.settings import Settings
 from hub.storage.db import SessionFactory, session_scope
 from hub.storage.models import Platform
 from hub.storage.repositories import PartySpec, RegistryRepository
+from hub.store.repository import StoreRepository
 from hub.token_vault import TokenVault, new_token
-from hub.types import ConnectionStatus, Role, TokenEncoding
+from hub.types import ConnectionStatus, PartyKey, Role, TokenEncoding
 
 __all__ = ["PlatformAdmin", "parse_role"]
 
@@ -103,6 +104,7 @@ class PlatformAdmin:
             platform.token_a_hash = self._vault.hash(token_a)
             if platform.status == ConnectionStatus.SUSPENDED.value:
                 platform.set_status(ConnectionStatus.PLANNED)
+                await enqueue_status_change(session, platform=platform)
             await repo.save(platform)
             await repo.bump_revision()
         return token_a
@@ -129,6 +131,9 @@ class PlatformAdmin:
             if platform is not None:  # tell everyone first: its parties will never connect again
                 platform.set_status(ConnectionStatus.SUSPENDED)
                 await enqueue_status_change(session, platform=platform)
+                store = StoreRepository(session)
+                for party in await repo.parties(platform_id=platform_id):
+                    await store.forget_owner(owner=PartyKey.of(party.country_code, party.party_id))
             removed = await repo.remove(platform_id=platform_id)
             if removed:
                 await repo.bump_revision()

@@ -47,6 +47,9 @@ def join_url(base: str, rest: str, query: str) -> str:
 def decide(request: RoutedRequest, entries: Sequence[RouteEntry]) -> Forward | Reject:
     if not entries:
         return Reject(UnknownReceiver(f"Unknown receiver {request.to}"))
+    if not any(e.platform.status is ConnectionStatus.CONNECTED for e in entries):
+        status = entries[0].platform.status.value
+        return Reject(ReceiverUnreachable(f"Receiver {request.to} is not connected ({status})"))
     able = [e for e in entries if e.platform.endpoint(request.module, request.interface)]
     if not able:
         return Reject(

@@ -20,7 +20,9 @@ from hub.types import InterfaceRole, PartyKey
 
 __all__ = ["Lookup", "emi3_party", "is_list_get", "lookup_for"]
 
-_EMI3 = re.compile(r"^([A-Za-z]{2})[*-]?([A-Za-z0-9]{3})[*-]")
+# eMI3 EVSE id (`NL*CPA*E123`) or EMAID (`NL-EMS-C12345678-X`): separators optional, then the
+# id type letter (E for an EVSE, C for a contract) and at least a few characters.
+_EMI3 = re.compile(r"^([A-Za-z]{2})[*-]?([A-Za-z0-9]{3})[*-]?[EeCc][A-Za-z0-9*-]{3,}$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,8 +64,9 @@ class StoreRepository:
         query = select(StoredObject.country_code, StoredObject.party_id).where(
             StoredObject.module == module, StoredObject.object_id == object_id.upper()
         )
-        row = (await self.session.exec(query)).first()
-        return PartyKey.of(row[0], row[1]) if row else None
+        owners = {PartyKey.of(cc, pid) for cc, pid in (await self.session.exec(query.limit(2))).all()}
+        # An id two parties use says nothing about who should receive: no guess.
+        return owners.pop() if len(owners) == 1 else None
 
     async def get(self, *, module: str, owner: PartyKey, object_id: str) -> dict[str, Any] | None:
         row = await self._row(module=module, owner=owner, object_id=object_id.upper())

@@ -160,6 +160,7 @@ class RecordedRequest:
     query: str
     headers: dict[str, str]  # names in lower case
     body: bytes
+    raw_path: str | None = None  # the path as sent, percent-encoding kept (`path` is decoded)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())

@@ -339,6 +339,7 @@ class FakePlatform:
             query=request.url.query,
             headers=dict(request.headers.items()),
             body=await request.body(),
+            raw_path=request.scope.get("raw_path", b"").decode("latin-1") or None,
         )
         self.requests.append(recorded)
         parts = [p for p in self.local_path(recorded.path).split("/") if p]

@@ -51,7 +51,9 @@ async def serve_asgi(app: Any, *, lifespan: str = "auto", port: int | None = Non
     The socket is bound before uvicorn starts, so the port cannot be taken by someone else;
     the server runs as a background task with a kept reference and is shut down cleanly.
     """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP (not 0): asyncio sets TCP_NODELAY only on sockets of that proto, and without it each
+    # reply on a kept-alive connection waits ~40 ms for a delayed ACK (Nagle)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port or 0))
     port = sock.getsockname()[1]

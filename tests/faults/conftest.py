@@ -1,7 +1,11 @@
 """Fixtures of the fault suite (the suite-wide ones are in tests/conftest.py).
 
 raw_server      await raw_server("500") -> a started RawServer; every one is stopped at teardown
+fakes           Fakes: await fakes.start(roles, **FakePlatform kwargs) -> a served FakePlatform
+                (TCP_NODELAY, see tests/faults/serving.py); fakes.stop(fake) / fakes.restart(fake)
 steady          async with steady(send) as traffic: background traffic until the block ends
+world           await world({"HUB_...": ...}) -> Cast: the hub as a process with that environment
+                (plus JSON logs) and four fakes registered with it (tests.faults.harness.Cast)
 """
 
 from __future__ import annotations
@@ -18,16 +22,11 @@ from hub.registration.platforms import PlatformAdmin
 from hub.tasks import TaskGroup
 from tests.fakes.party import FakePlatform
 from tests.faults.harness import (
-    BAD_CALLER,
-    BAD_CPO,
-    HEALTHY_CPO,
-    HEALTHY_EMSP,
     Cast,
     StartRaw,
     Steady,
     Traffic,
-    connect,
-    location,
+    make_cast,
 )
 from tests.faults.servers import RawServer
 from tests.faults.serving import FakeHost
@@ -113,11 +112,6 @@ World = Callable[..., Awaitable[Cast]]
 def world(start_hub: Callable[..., Awaitable[HubProcess]], admin: PlatformAdmin, fakes: Fakes) -> World:
     async def make(env: dict[str, str] | None = None) -> Cast:
         hub = await start_hub(extra_env={"HUB_LOG_FORMAT": "json"} | (env or {}))
-        cpo, emsp, bad, caller = await asyncio.gather(
-            *(connect(hub, admin, fakes.start, roles) for roles in (HEALTHY_CPO, HEALTHY_EMSP, BAD_CPO, BAD_CALLER))
-        )
-        cpo.add_object("locations", location("LOC1"))
-        bad.add_object("locations", location("LOC1", owner=("NL", "BAD")))
-        return Cast(hub, cpo, emsp, bad, caller)
+        return await make_cast(hub, admin, fakes.start)
 
     return make

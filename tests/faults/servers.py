@@ -55,6 +55,10 @@ def _response(status: str, body: bytes, content_type: str = "application/json") 
     return head.encode() + body
 
 
+class _Stopped(Exception):
+    """The server was stopped while a handler waited."""
+
+
 class RawServer:
     def __init__(self, mode: str = "ok", *, delay: float = 0.0, slow_seconds: float = 5.0, data: Any = None) -> None:
         if mode not in MODES:
@@ -72,6 +76,7 @@ class RawServer:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._handlers: set[asyncio.Task[Any]] = set()
+        self._stopping = asyncio.Event()
 
     @property
     def origin(self) -> str:
@@ -87,6 +92,7 @@ class RawServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port or 0))
         self.port = sock.getsockname()[1]
+        self._stopping = asyncio.Event()
         self._server = await asyncio.start_server(self._connection, sock=sock)
         return self.origin
 
@@ -95,14 +101,12 @@ class RawServer:
         server, self._server = self._server, None
         if server is not None:
             server.close()
+        self._stopping.set()  # wakes handlers that wait (slow, hang, delay)
         for writer in list(self._writers):
             writer.transport.abort()
         handlers = list(self._handlers)
-        for task in handlers:
-            task.cancel()
-        for task in handlers:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if handlers:
+            await asyncio.wait(handlers, timeout=2.0)
         if server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(server.wait_closed(), timeout=2.0)
@@ -135,7 +139,7 @@ class RawServer:
                     self.in_flight -= 1
                 if not keep_open:
                     return
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ValueError):
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ValueError, _Stopped):
             pass
         finally:
             self._writers.discard(writer)
@@ -143,15 +147,23 @@ class RawServer:
             if not writer.transport.is_closing():
                 writer.close()
 
+    async def _pause(self, seconds: float | None) -> None:
+        """Sleep, unless the server stops first (then the connection handler ends)."""
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            return
+        raise _Stopped
+
     async def _answer(self, writer: asyncio.StreamWriter) -> bool:
         """Write this mode's answer; False when the connection must end."""
         mode = self.mode
         if self.delay:
-            await asyncio.sleep(self.delay)
+            await self._pause(self.delay)
         if mode == "hang":
-            await asyncio.Event().wait()  # until stop() cancels it
+            await self._pause(None)  # until stop()
         if mode == "slow":
-            await asyncio.sleep(self.slow_seconds)
+            await self._pause(self.slow_seconds)
         if mode in ("ok", "slow"):
             writer.write(_response("200 OK", envelope_bytes(self.data)))
         elif mode == "500":
@@ -170,14 +182,14 @@ class RawServer:
             cut = len(reply) - 40
             writer.write(reply[:cut])
             await writer.drain()
-            await asyncio.sleep(0.05)
+            await self._pause(0.05)
             writer.write(reply[cut:])
         elif mode == "reset":
             body = envelope_bytes(self.data)
             head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
             writer.write(head.encode() + body[: len(body) // 3])
             await writer.drain()
-            await asyncio.sleep(0.01)  # let the client read the start of the reply
+            await self._pause(0.01)  # let the client read the start of the reply
             sock = writer.get_extra_info("socket")
             if sock is not None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -79,10 +79,10 @@ def location_pushes(fake: FakePlatform) -> list[str]:
     return [r.path.rsplit("/", 1)[1] for r in fake.received(module="locations", method="PUT")]
 
 
-async def outbox_receivers(db: SessionFactory) -> list[str | None]:
+async def outbox_receivers(db: SessionFactory) -> list[str]:
     async with db() as session:
         rows = (await session.exec(select(OutboxMessage).where(OutboxMessage.module == "locations"))).all()
-    return sorted(m.to_party_id for m in rows)
+    return sorted(m.to_party_id or "" for m in rows)
 
 
 async def test_deny_then_routed_requests_are_4001_and_not_forwarded(connect_fake: StartFake, arun_cli: ArunCli) -> None:

@@ -5,8 +5,6 @@ OCPI-to headers, and serves combined lists from its store."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,7 +12,9 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from hub.admin.agreements import AgreementAdmin
 from hub.registration.platforms import PlatformAdmin
+from hub.storage.db import SessionFactory
 from tests.conftest import StartFake
 from tests.fakes.party import FakePlatform
 from tests.helpers import HUB_URL
@@ -22,8 +22,6 @@ from tests.helpers import HUB_URL
 HUB = ("NL", "HUB")
 V = f"{HUB_URL}/ocpi/2.2.1"
 SETTLE = 0.2
-
-ArunCli = Callable[..., Awaitable[subprocess.CompletedProcess[str]]]
 
 
 def location(loc_id: str, *, cc: str = "NL", pid: str = "CPA", at: str = "2026-01-01T00:00:00Z") -> dict[str, Any]:
@@ -163,11 +161,58 @@ async def test_item_53_55_location_get_and_command_routed_to_the_cpo(connect_fak
     assert len(cpo.received(module="locations", method="GET")) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hub bug: StoreRepository.owner_of takes the first of several owners of an object id, "
-    "so open routing picks an arbitrary party instead of answering 4001",
-)
+async def test_item_53_put_and_delete_routed_to_the_cpo_of_the_session(
+    connect_fake: StartFake, hub_app: Starlette
+) -> None:
+    emsp = await connect_fake([("EMSP", "DE", "EMS")])
+    cpo = await connect_fake([("CPO", "NL", "CPA")], callback_delay=3600)
+    other_cpo = await connect_fake([("CPO", "BE", "CPB")])
+    session = {
+        "country_code": "NL",
+        "party_id": "CPA",
+        "id": "SES1",
+        "start_date_time": "2026-01-01T00:00:00Z",
+        "kwh": 0.0,
+        "cdr_token": {
+            "country_code": "DE",
+            "party_id": "EMS",
+            "uid": "TOK1",
+            "type": "RFID",
+            "contract_id": "DE-EMS-C1",
+        },
+        "auth_method": "WHITELIST",
+        "location_id": "LOC1",
+        "evse_uid": "EVSE1",
+        "connector_id": "1",
+        "currency": "EUR",
+        "status": "ACTIVE",
+        "last_updated": "2026-01-01T00:00:00Z",
+    }
+    # the hub learns who owns SES1 from the session push it routes to the eMSP
+    pushed = await cpo.request_hub("PUT", f"{V}/receiver/sessions/NL/CPA/SES1", json=session, to=("DE", "EMS"))
+    assert pushed.json()["status_code"] == 1000, pushed.text
+    await hub_app.state.hub.store_writer.drain()
+
+    preferences = {"profile_type": "FAST", "departure_time": "2026-01-01T08:00:00Z", "energy_need": 20}
+    put = await open_request(emsp, "PUT", "/sender/sessions/SES1/charging_preferences", json=preferences)
+    assert routing_of(put) == (("DE", "EMS"), ("NL", "CPA"))
+    deleted = await open_request(
+        emsp, "DELETE", "/receiver/chargingprofiles/SES1", params={"response_url": "https://emsp.example.com/cp/1"}
+    )
+    assert deleted.json()["status_code"] == 1000, deleted.text
+    assert routing_of(deleted) == (("DE", "EMS"), ("NL", "CPA"))
+    got = [(r.method, r.path, r.header("ocpi-to-party-id"), r.header("ocpi-from-party-id")) for r in functional(cpo)]
+    assert got == [
+        ("PUT", "/ocpi/2.2.1/sender/sessions/SES1/charging_preferences", "CPA", "EMS"),
+        ("DELETE", "/ocpi/2.2.1/receiver/chargingprofiles/SES1", "CPA", "EMS"),
+    ]
+    assert functional(other_cpo) == []
+    # an unknown session: 4001, nothing forwarded
+    unknown = await open_request(emsp, "PUT", "/sender/sessions/NOPE/charging_preferences", json=preferences)
+    assert unknown.json()["status_code"] == 4001, unknown.text
+    assert len(functional(cpo)) == 2
+
+
 async def test_item_53_an_id_two_parties_own_is_not_open_routed(connect_fake: StartFake) -> None:
     emsp = await connect_fake([("EMSP", "DE", "EMS")])
     cpo_a = await connect_fake([("CPO", "NL", "CPA")])
@@ -282,11 +327,6 @@ async def test_item_59_limit_above_the_hub_maximum_is_capped(connect_fake: Start
     assert link_query(answer) == {"offset": ["2"], "limit": ["2"]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hub bug: removing a platform leaves its parties' objects in the store "
-    "(StoreRepository.forget_owner is never called), so GET All keeps serving them",
-)
 async def test_item_57_get_all_forgets_a_removed_platform(connect_fake: StartFake, admin: PlatformAdmin) -> None:
     emsp = await connect_fake([("EMSP", "DE", "EMS")])
     cpo_a = await connect_fake([("CPO", "NL", "CPA")])
@@ -300,15 +340,14 @@ async def test_item_57_get_all_forgets_a_removed_platform(connect_fake: StartFak
     assert [(o["party_id"], o["id"]) for o in answer.json()["data"]] == [("CPA", "LOC1")]
 
 
-async def test_get_all_leaves_out_parties_without_an_agreement(connect_fake: StartFake, arun_cli: ArunCli) -> None:
+async def test_get_all_leaves_out_parties_without_an_agreement(connect_fake: StartFake, db: SessionFactory) -> None:
     emsp = await connect_fake([("EMSP", "DE", "EMS")])
     other_emsp = await connect_fake([("EMSP", "DE", "EMT")])
     cpo_a = await connect_fake([("CPO", "NL", "CPA")])
     cpo_b = await connect_fake([("CPO", "BE", "CPB")])
     await broadcast(cpo_a, "locations", location("LOC1", at="2026-01-01T00:00:00Z"), "LOC1")
     await broadcast(cpo_b, "locations", location("LOC2", cc="BE", pid="CPB", at="2026-01-02T00:00:00Z"), "LOC2")
-    denied = await arun_cli("agreements", "deny", "DE:EMS", "BE:CPB", "--module", "locations")
-    assert denied.returncode == 0, denied.stderr
+    await AgreementAdmin(sessions=db).set(a="DE:EMS", b="BE:CPB", module="locations", allow=False)
 
     async def ids(fake: FakePlatform) -> tuple[list[str], str]:
         answer = await fake.request_hub("GET", V + "/sender/locations", to=HUB)

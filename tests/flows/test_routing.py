@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from sqlalchemy import text
@@ -22,7 +23,7 @@ from starlette.responses import Response
 from hub.registration.platforms import PlatformAdmin, parse_role
 from hub.storage.db import SessionFactory
 from tests.conftest import StartFake
-from tests.fakes.ocpi import RecordedRequest, dumps
+from tests.fakes.ocpi import RecordedRequest, decode_token, dumps
 from tests.fakes.party import FakePlatform, RegistrationError
 from tests.helpers import HUB_VERSIONS_URL
 
@@ -221,7 +222,7 @@ async def test_item_30_forwarded_to_module_and_interface_endpoint_with_path_and_
     # A platform with a CPO and an eMSP party, serving its API under its own paths: the hub must use
     # the endpoints the platform announced, per module AND interface role, not its own URL shapes.
     both = await connect_fake([("CPO", *CPO), ("EMSP", "NL", "EMA")], name="both", url_prefix="/platform-api/v9")
-    emsp = await connect_fake([("EMSP", *EMSP)], name="emsp")
+    emsp = await connect_fake([("EMSP", *EMSP), ("CPO", "DE", "CPD")], name="emsp-and-cpo")
     both.add_object("locations", location("LOC1"))
     for n in range(3):
         both.add_object("locations", location(f"LOC{n + 2}"))
@@ -242,14 +243,22 @@ async def test_item_30_forwarded_to_module_and_interface_endpoint_with_path_and_
     assert functional(both, "locations")[-1].path == "/platform-api/v9/ocpi/2.2.1/sender/locations/LOC1/EVSE1/1"
 
     # RECEIVER interface of the same platform (its eMSP party): the other endpoint
-    pushed = location("LOC9", owner=EMSP)
+    pushed = location("LOC9", owner=("DE", "CPD"))
     put = await emsp.request_hub(
-        "PUT", f"{emsp.hub_url('locations', 'RECEIVER')}/DE/EMS/LOC9", json=pushed, to=("NL", "EMA")
+        "PUT",
+        f"{emsp.hub_url('locations', 'RECEIVER')}/DE/CPD/LOC9",
+        json=pushed,
+        to=("NL", "EMA"),
+        from_=("DE", "CPD"),
     )
     assert put.status_code == 201, put.text
     last = functional(both, "locations")[-1]
-    assert (last.method, last.path, last.query) == ("PUT", "/platform-api/v9/ocpi/2.2.1/receiver/locations/DE/EMS/LOC9", "")
-    assert both.store["locations"][("DE", "EMS", "LOC9")] == pushed
+    assert (last.method, last.path, last.query) == (
+        "PUT",
+        "/platform-api/v9/ocpi/2.2.1/receiver/locations/DE/CPD/LOC9",
+        "",
+    )
+    assert both.store["locations"][("DE", "CPD", "LOC9")] == pushed
 
 
 async def test_item_31_forwarded_request_keeps_routing_headers(connect_fake: StartFake) -> None:
@@ -259,11 +268,13 @@ async def test_item_31_forwarded_request_keeps_routing_headers(connect_fake: Sta
     assert reply.json()["status_code"] == 1000, reply.text
     (got,) = functional(cpo)
     assert routing_of(got.headers) == routing_of(reply.request.headers) == ("NL", "CPA", "DE", "EMS")
+    assert decode_token(got.authorization) == cpo.inbound_token  # the receiver's token, not the sender's
     # ...and the push direction
     put = await cpo.request_hub("PUT", f"{cpo.hub_url('tariffs', 'RECEIVER')}/NL/CPA/TAR1", json=tariff(), to=EMSP)
     assert put.json()["status_code"] == 1000, put.text
     (pushed,) = functional(emsp)
     assert routing_of(pushed.headers) == ("DE", "EMS", "NL", "CPA")
+    assert decode_token(pushed.authorization) == emsp.inbound_token
 
 
 async def test_item_32_new_request_id_same_correlation_id(connect_fake: StartFake) -> None:
@@ -322,25 +333,23 @@ async def test_item_34_reply_passed_through_with_routing_headers(connect_fake: S
     assert routing_of(again.headers) == ("NL", "CPA", "DE", "EMS")
 
 
-@pytest.mark.parametrize(
-    ("status_code", "http_status", "message"),
-    [(2001, 400, "Missing field: currency"), (2003, 200, "Unknown location"), (3000, 500, "Database down")],
-)
-async def test_item_35_receiver_client_and_server_errors_reach_the_requester(
-    connect_fake: StartFake, status_code: int, http_status: int, message: str
-) -> None:
+async def test_item_35_receiver_client_and_server_errors_reach_the_requester(connect_fake: StartFake) -> None:
     cpo, emsp = await connect_pair(connect_fake)
-    body = dumps({"status_code": status_code, "status_message": message, "timestamp": STAMP})
-
-    async def receiver(_: RecordedRequest) -> Response:
-        return answer(body, http_status, routing=("DE", "EMS", "NL", "CPA"))
-
-    cpo.on_request = only_functional(receiver)
+    url = f"{emsp.hub_url('commands', 'RECEIVER')}/START_SESSION"
     command = {"response_url": f"{emsp.endpoint_url('commands', 'SENDER')}/START_SESSION/1", "token": token()}
     command |= {"location_id": "LOC1"}
-    reply = await emsp.request_hub("POST", f"{emsp.hub_url('commands', 'RECEIVER')}/START_SESSION", json=command, to=CPO)
-    assert (reply.status_code, reply.json()) == (http_status, json.loads(body))
-    assert len(functional(cpo, "commands")) == 1
+    errors = [(2001, 400, "Missing field: currency"), (2003, 200, "Unknown location"), (3000, 500, "Database down")]
+    for status_code, http_status, message in errors:
+        body = dumps({"status_code": status_code, "status_message": message, "timestamp": STAMP})
+
+        async def receiver(_: RecordedRequest, body: bytes = body, http_status: int = http_status) -> Response:
+            return answer(body, http_status, routing=("DE", "EMS", "NL", "CPA"))
+
+        cpo.on_request = only_functional(receiver)
+        reply = await emsp.request_hub("POST", url, json=command, to=CPO)
+        assert (reply.status_code, reply.content) == (http_status, body), reply.text
+        assert routing_of(reply.headers) == ("DE", "EMS", "NL", "CPA")
+    assert len(functional(cpo, "commands")) == len(errors)
 
 
 # --- C.36 - C.39: hub errors ---------------------------------------------------------------
@@ -359,7 +368,9 @@ async def test_item_36_unknown_receiver_is_4001_and_nothing_forwarded(connect_fa
 async def test_item_37_suspended_receiver_is_4003(connect_fake: StartFake) -> None:
     cpo, emsp = await connect_pair(connect_fake)
     assert (await emsp.unregister_at_hub()).status_code == 200  # DELETE credentials: SUSPENDED
-    reply = await cpo.request_hub("PUT", f"{cpo.hub_url('locations', 'RECEIVER')}/NL/CPA/LOC1", json=location(), to=EMSP)
+    reply = await cpo.request_hub(
+        "PUT", f"{cpo.hub_url('locations', 'RECEIVER')}/NL/CPA/LOC1", json=location(), to=EMSP
+    )
     assert (reply.status_code, reply.json()["status_code"]) == (200, 4003), reply.text
     assert not functional(emsp)
 
@@ -377,16 +388,13 @@ async def test_item_37_offline_receiver_is_4003(connect_fake: StartFake, admin: 
     async with asyncio.timeout(10):
         while await status() != "OFFLINE":
             await asyncio.sleep(0.05)
-    reply = await cpo.request_hub("PUT", f"{cpo.hub_url('locations', 'RECEIVER')}/NL/CPA/LOC1", json=location(), to=EMSP)
+    reply = await cpo.request_hub(
+        "PUT", f"{cpo.hub_url('locations', 'RECEIVER')}/NL/CPA/LOC1", json=location(), to=EMSP
+    )
     assert (reply.status_code, reply.json()["status_code"]) == (200, 4003), reply.text
     assert not functional(emsp)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hub bug: a PLANNED party (declared, never connected) is answered 4001 instead of 4003 "
-    "(hub/routing/decide.py checks the endpoints before the connection status)",
-)
 async def test_item_37_planned_receiver_is_4003(connect_fake: StartFake, admin: PlatformAdmin) -> None:
     cpo = await connect_fake([("CPO", *CPO)], name="cpo")
     await admin.add(name="planned-emsp", roles=[parse_role("EMSP:DE:PLN")])  # declared, not registered yet
@@ -416,7 +424,7 @@ async def test_item_38_receiver_too_slow_is_4002(connect_fake: StartFake) -> Non
         release.set()
     elapsed = time.monotonic() - started
     assert (reply.status_code, reply.json()["status_code"]) == (200, 4002), reply.text
-    assert 0.4 <= elapsed < 3.0
+    assert 0.4 <= elapsed < 5.0  # the timeout, not the receiver's pace
     assert reply.headers["x-request-id"] == sent_ids(reply)[0]
     assert len(functional(emsp)) == 1
 
@@ -446,19 +454,14 @@ async def test_item_40_routing_headers_compared_case_insensitively(connect_fake:
     assert routing_of(got.headers) == ("de", "ems", "nl", "Cpa")  # forwarded as received
 
 
-@pytest.mark.parametrize(
-    "from_",
-    [pytest.param(EMSP, id="another-platforms-party"), pytest.param(("FR", "XYZ"), id="unknown-party")],
-)
-async def test_item_41_from_not_among_the_senders_roles_is_2001(
-    connect_fake: StartFake, from_: tuple[str, str]
-) -> None:
+async def test_item_41_from_not_among_the_senders_roles_is_2001(connect_fake: StartFake) -> None:
     cpo, emsp = await connect_pair(connect_fake)
     other = await connect_fake([("EMSP", "BE", "OTH")], name="other")
     url = f"{cpo.hub_url('locations', 'RECEIVER')}/NL/CPA/LOC1"
-    reply = await cpo.request_hub("PUT", url, json=location(), to=("BE", "OTH"), from_=from_)
-    assert reply.json()["status_code"] == 2001, reply.text
-    assert reply.status_code in (200, 400)
+    for from_ in (EMSP, ("de", "ems"), ("FR", "XYZ")):  # another platform's party (any case), an unknown one
+        reply = await cpo.request_hub("PUT", url, json=location(), to=("BE", "OTH"), from_=from_)
+        assert reply.json()["status_code"] == 2001, (from_, reply.text)
+        assert reply.status_code in (200, 400)
     # half a routing header pair is refused the same way
     half = await cpo.request_hub("PUT", url, json=location(), headers={"OCPI-to-country-code": "BE"})
     assert half.json()["status_code"] == 2001, half.text
@@ -483,6 +486,7 @@ async def test_item_42_client_owned_object_push_arrives_unchanged(connect_fake: 
         assert reply.json()["status_code"] == 1000, reply.text
         got = functional(emsp)[-1]
         assert (got.method, got.path, got.body) == (method, f"/ocpi/2.2.1/receiver/locations{path}", body)
+        assert got.header("content-type") == "application/json"
     assert emsp.store["locations"][("NL", "CPA", "LOC1")]["last_updated"] == stamp
     assert emsp.store["locations"][("NL", "CPA", "LOC1", "EVSE2")]["status"] == "CHARGING"
 
@@ -504,6 +508,22 @@ async def test_item_43_url_owner_or_id_differs_from_body_is_2001(connect_fake: S
         reply = await sender.request_hub("PUT", sender.hub_url(module, "RECEIVER") + path, json=body, to=to)
         assert reply.json()["status_code"] == 2001, (module, path, reply.text)
     assert not functional(emsp) and not functional(cpo)
+
+
+async def test_item_42_object_ids_needing_percent_encoding_arrive_unchanged(connect_fake: StartFake) -> None:
+    cpo, emsp = await connect_pair(connect_fake)
+    base = cpo.hub_url("locations", "RECEIVER")
+    # CiString ids are any printable ASCII: the CPO checks its objects in the eMSP's system by id
+    for encoded in ("LOC%201", "A%2FB", "Q%3FX", "H%23X", "P%25X"):
+        await cpo.request_hub("GET", f"{base}/NL/CPA/{encoded}", to=EMSP)
+        got = functional(emsp)[-1]
+        assert got.raw_path is not None
+        prefix, _, last = got.raw_path.rpartition("/")
+        assert (prefix, unquote(last), got.query) == ("/ocpi/2.2.1/receiver/locations/NL/CPA", unquote(encoded), ""), (
+            encoded,
+            got.raw_path,
+            got.query,
+        )
 
 
 # --- C.44 - C.45 -------------------------------------------------------------------------------

@@ -186,3 +186,24 @@ async def test_other_commands(pair: tuple[SimulatedCpo, SimulatedEmsp]) -> None:
     # Open Routing: no TO, the hub finds the CPO by the command's location_id
     routed = await emsp.start_session(None, location_id="LOC00001", evse_uid="LOC00001-3")
     assert routed.accepted and routed.result == {"result": "ACCEPTED"}
+
+
+async def test_broadcast_push_and_get_all_via_the_hub(make_cpo: MakeSim, make_emsp: MakeSim, connect: Connect) -> None:
+    """A CPO without publish_to pushes to the hub's party (Broadcast Push); every eMSP gets it,
+    and the hub serves it back in GET All."""
+    first: SimulatedEmsp = await make_emsp(country_code="DE", party_id="MS1")
+    second: SimulatedEmsp = await make_emsp(country_code="BE", party_id="MS2")
+    cpo: SimulatedCpo = await make_cpo(evses=4, evses_per_location=2)
+    await connect(first, second, cpo)
+    replies = await cpo.publish_tariffs() + await cpo.publish_locations()
+    assert all(r.ok for r in replies) and all(r.headers["ocpi-from-party-id"] == "HUB" for r in replies)
+    await cpo.set_evse_status("LOC00002-1", "INOPERATIVE")
+    for emsp in (first, second):
+        await until(lambda e=emsp: len(e.locations) == 2 and len(e.tariffs) == 2)
+        await until(lambda e=emsp: e.locations.find("NL", "CPO", "LOC00002")["evses"][0]["status"] == "INOPERATIVE")
+    assert first.hub_party is not None
+    listing = await first.send("GET", "locations", InterfaceRole.SENDER, to=first.hub_party)
+    assert listing.ok, listing.describe()
+    by_id = {loc["id"]: loc for loc in listing.data}
+    assert set(by_id) == {"LOC00001", "LOC00002"}
+    assert by_id["LOC00002"]["evses"][0]["status"] == "INOPERATIVE"
