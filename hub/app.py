@@ -236,6 +236,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 async def _drain(hub: HubState) -> None:
     """Write what is queued for the store before the engine closes (bounded wait)."""
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(hub.store_writer.drain(), timeout=5.0)
+        async with asyncio.timeout(5.0):
+            await hub.store_writer.drain()
     with contextlib.suppress(Exception):
         await hub.seen.flush(hub.sessions)

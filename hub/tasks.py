@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Coroutine
 from typing import Any
 
@@ -29,10 +28,14 @@ class TaskGroup:
         if not task.cancelled() and task.exception() is not None:
             _log.error("task_failed", task=task.get_name(), error=repr(task.exception()))
 
-    async def aclose(self) -> None:
+    async def aclose(self, timeout: float = 10.0) -> None:
+        """Cancel every task and wait for them, at most `timeout` seconds (a task that ignores
+        its cancellation must not hold the shutdown forever)."""
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if not tasks:
+            return
+        _, stuck = await asyncio.wait(tasks, timeout=timeout)
+        for task in stuck:
+            _log.error("task_ignored_cancel", task=task.get_name())

@@ -112,7 +112,10 @@ class Dispatcher:
             if not busy:
                 self._wake.clear()
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._settings.dispatcher_poll_seconds)
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+                    # that arrives as the event is set, and shutdown would then wait forever.
+                    async with asyncio.timeout(self._settings.dispatcher_poll_seconds):
+                        await self._wake.wait()
                 except TimeoutError:
                     pass
 

@@ -91,7 +91,7 @@ async def forward(request: Request) -> Response:
     if module not in edition.functional_modules:
         await _require_custom_module(hub, identity, module)
     raw, parsed = await _body(request)
-    rest = request.path_params.get("rest", "")
+    rest = _raw_rest(request)  # percent-encoded; hub.ocpi.paths.segments decodes per segment
     if needs_body_check(request.method, module, interface):
         if parsed is UNPARSED:
             raise InvalidParameters(f"{request.method} needs a JSON body")
@@ -106,7 +106,7 @@ async def forward(request: Request) -> Response:
         method=request.method,
         module=module,
         interface=interface,
-        rest=_raw_rest(request),
+        rest=rest,
         query=incoming.query,
         to=receiver,
         from_=sender,

@@ -8,10 +8,11 @@ locations, sessions, tariffs and tokens; the URL owner must equal the body owner
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from hub.types import InterfaceRole, PartyKey
 
-__all__ = ["CLIENT_OWNED", "ObjectPath", "object_path"]
+__all__ = ["CLIENT_OWNED", "ObjectPath", "object_path", "segments"]
 
 # module -> the body field that carries the object id at each URL depth
 CLIENT_OWNED: dict[str, tuple[str, ...]] = {
@@ -30,12 +31,17 @@ class ObjectPath:
     ids: tuple[str, ...]
 
 
+def segments(rest: str) -> list[str]:
+    """The decoded segments of a still percent-encoded path remainder (`A%2FB` stays one segment)."""
+    return [unquote(p) for p in rest.split("/") if p]
+
+
 def object_path(module: str, interface: InterfaceRole, rest: str) -> ObjectPath | None:
     """The Client Owned Object a RECEIVER-interface path addresses, if any."""
     fields = CLIENT_OWNED.get(module)
     if fields is None or interface is not InterfaceRole.RECEIVER:
         return None
-    parts = [p for p in rest.split("/") if p]
+    parts = segments(rest)
     if len(parts) < 3 or len(parts) > 2 + len(fields):
         return None
     return ObjectPath(owner=PartyKey.of(parts[0], parts[1]), ids=tuple(parts[2:]))

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from hub.ocpi.paths import segments
 from hub.types import InterfaceRole, PartyKey
 
 __all__ = ["Lookup", "emi3_party", "is_list_get", "lookup_for"]
@@ -47,7 +48,7 @@ def is_list_get(method: str, interface: InterfaceRole, rest: str) -> bool:
 
 
 def lookup_for(*, module: str, interface: InterfaceRole, method: str, rest: str, body: Any) -> Lookup | None:
-    parts = [p for p in rest.split("/") if p]
+    parts = segments(rest)
     sender = interface is InterfaceRole.SENDER
     if module == "tokens" and sender and method == "POST" and len(parts) == 2 and parts[1] == "authorize":
         return Lookup(module="tokens", object_id=parts[0])

@@ -80,7 +80,8 @@ async def test_item_60_locations_pulled_page_by_page_through_hub_links(connect_f
 
 
 async def test_item_60_large_pages_arrive_whole(connect_fake: StartFake) -> None:
-    """Pages of realistic size (here ~1.5 MB: 100 locations with 20 EVSEs each) arrive complete."""
+    """Pages of realistic size (here ~0.5 MB: 100 locations with 20 EVSEs each) arrive complete, not cut
+    at whatever the socket had buffered."""
     cpo, emsp = await connect_pair(connect_fake, page_limit=100)
     for n in range(150):
         big = location(f"LOC{n}")
@@ -88,7 +89,7 @@ async def test_item_60_large_pages_arrive_whole(connect_fake: StartFake) -> None
         cpo.add_object("locations", big)
     reply = await emsp.request_hub("GET", emsp.hub_url("locations", "SENDER"), to=CPO)
     assert reply.json()["status_code"] == 1000, reply.text[:300]
-    assert len(reply.content) > 1_000_000
+    assert len(reply.content) > 500_000
     rest = await emsp.request_hub("GET", next_url(reply) or "", to=CPO)
     assert [o["id"] for o in reply.json()["data"] + rest.json()["data"]] == [f"LOC{n}" for n in range(150)]
 

@@ -526,6 +526,16 @@ async def test_item_42_object_ids_needing_percent_encoding_arrive_unchanged(conn
         )
 
 
+async def test_item_43_body_id_differing_from_a_percent_encoded_url_id_is_2001(connect_fake: StartFake) -> None:
+    cpo, emsp = await connect_pair(connect_fake)
+    url = f"{cpo.hub_url('sessions', 'RECEIVER')}/NL/CPA/S%2F1"  # the session id is "S/1"
+    good = await cpo.request_hub("PUT", url, json=session("S/1"), to=EMSP)
+    assert good.json()["status_code"] == 1000, good.text
+    bad = await cpo.request_hub("PUT", url, json=session("OTHER"), to=EMSP)
+    assert bad.json()["status_code"] == 2001, bad.text
+    assert len(functional(emsp)) == 1
+
+
 # --- C.44 - C.45 -------------------------------------------------------------------------------
 
 

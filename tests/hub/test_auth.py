@@ -41,30 +41,28 @@ async def token_a_for(admin: PlatformAdmin, *, encoding: TokenEncoding = TokenEn
     return added.token_a
 
 
-def skip_unless_served(app: Starlette, method: str, path: str) -> None:
-    if not serves(app, method, path):
-        pytest.skip(f"{method} {path} is not served yet (functional routes and hubclientinfo are later issues)")
+def served(app: Starlette, paths: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The (method, path) pairs the app serves (functional routes and hubclientinfo may come later)."""
+    found = [(m, p) for m, p in paths if serves(app, m, p)]
+    assert all(pair in found for pair in CONFIGURATION)
+    return found
 
 
-@pytest.mark.parametrize(("method", "path"), CONFIGURATION + ROUTED)
-async def test_item_01_missing_authorization_is_401(
-    hub_app: Starlette, hub_client: httpx.AsyncClient, method: str, path: str
-) -> None:
-    skip_unless_served(hub_app, method, path)
-    reply = await hub_client.request(method, path, json=BODY if method in ("POST", "PUT") else None)
-    assert reply.status_code == 401
-    assert isinstance(reply.json()["status_code"], int)
+async def test_item_01_missing_authorization_is_401(hub_app: Starlette, hub_client: httpx.AsyncClient) -> None:
+    for method, path in served(hub_app, CONFIGURATION + ROUTED):
+        reply = await hub_client.request(method, path, json=BODY if method in ("POST", "PUT") else None)
+        assert reply.status_code == 401, (method, path)
+        assert isinstance(reply.json()["status_code"], int)
 
 
-@pytest.mark.parametrize(("method", "path"), CONFIGURATION + ROUTED)
 async def test_item_02_unknown_token_is_401(
-    hub_app: Starlette, hub_client: httpx.AsyncClient, admin: PlatformAdmin, method: str, path: str
+    hub_app: Starlette, hub_client: httpx.AsyncClient, admin: PlatformAdmin
 ) -> None:
-    skip_unless_served(hub_app, method, path)
     await token_a_for(admin)  # a registry that is not empty
-    for header in (auth_header("no-such-token"), raw_header("no-such-token"), {"Authorization": "Token "}):
-        reply = await hub_client.request(method, path, headers=header)
-        assert reply.status_code == 401, header
+    for method, path in served(hub_app, CONFIGURATION + ROUTED):
+        for header in (auth_header("no-such-token"), raw_header("no-such-token"), {"Authorization": "Token "}):
+            reply = await hub_client.request(method, path, headers=header)
+            assert reply.status_code == 401, (method, path, header)
 
 
 async def test_item_03_token_a_opens_versions_and_credentials(
@@ -76,11 +74,9 @@ async def test_item_03_token_a_opens_versions_and_credentials(
     assert (await hub_client.get("/ocpi/2.2.1/credentials", headers=headers)).status_code == 200
 
 
-@pytest.mark.parametrize(("method", "path"), ROUTED)
 async def test_item_03_token_a_is_refused_on_functional_modules_and_hubclientinfo(
-    hub_app: Starlette, hub_client: httpx.AsyncClient, admin: PlatformAdmin, method: str, path: str
+    hub_app: Starlette, hub_client: httpx.AsyncClient, admin: PlatformAdmin
 ) -> None:
-    skip_unless_served(hub_app, method, path)
     headers = auth_header(await token_a_for(admin))
     routing = {
         "OCPI-from-country-code": "NL",
@@ -88,8 +84,13 @@ async def test_item_03_token_a_is_refused_on_functional_modules_and_hubclientinf
         "OCPI-to-country-code": "DE",
         "OCPI-to-party-id": "EMS",
     }
-    reply = await hub_client.request(method, path, headers=headers | routing, json={} if method != "GET" else None)
-    assert reply.status_code == 401
+    routed = [pair for pair in served(hub_app, CONFIGURATION + ROUTED) if pair not in CONFIGURATION]
+    if not routed:
+        pytest.skip("no functional route is served yet (they arrive with the routing issue)")
+    for method, path in routed:
+        json_body = {} if method != "GET" else None
+        reply = await hub_client.request(method, path, headers=headers | routing, json=json_body)
+        assert reply.status_code == 401, (method, path)
 
 
 async def test_item_04_token_a_is_dead_after_registration(

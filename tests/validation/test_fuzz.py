@@ -4,8 +4,9 @@ Every endpoint the hub serves for OCPI (versions, version details, credentials w
 platform's token and with a token A, the forward endpoints of every module on both interfaces with
 the paths their objects live at, a hub URL under /proxy, hubclientinfo, a custom module, an unknown
 version) gets every body below: wrong types, huge strings, deep nesting, invalid UTF-8, duplicate
-keys, empty bodies, and more. Validation is strict, so the validator sees each one; the receiver
-behind the hub answers every forwarded request with a plain success envelope.
+keys, empty bodies, and more. Validation is strict (the validator refuses what it maps) and warn
+(everything goes on to the receivers and the store); the receivers behind the hub answer every
+forwarded request with a plain success envelope.
 """
 
 from __future__ import annotations
@@ -100,9 +101,15 @@ def _forward_paths() -> list[tuple[str, str, bool]]:
     return out
 
 
-@pytest.mark.hub_settings(validation_mode="strict")
+@pytest.mark.parametrize(
+    "mode",
+    [
+        pytest.param("strict", marks=pytest.mark.hub_settings(validation_mode="strict")),
+        pytest.param("warn", marks=pytest.mark.hub_settings(validation_mode="warn")),
+    ],
+)
 async def test_malformed_bodies_never_break_the_hub(
-    hub_client: httpx.AsyncClient, admin: PlatformAdmin, connect_fake: StartFake
+    hub_client: httpx.AsyncClient, admin: PlatformAdmin, connect_fake: StartFake, mode: str
 ) -> None:
     async def always_ok(_request: RecordedRequest) -> Response:
         return Response(_OK, media_type="application/json")
