@@ -75,6 +75,8 @@ class Dispatcher:
         self._holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.is_leader = False
         self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._results: list[tuple[list[_Result], dict[int | None, OutboxMessage], asyncio.Future[None]]] = []
+        self._flushing = False
         self._workers = TaskGroup()
         self.heartbeat = utcnow()
         self.delivered = 0
@@ -185,25 +187,30 @@ class Dispatcher:
             rows = (await session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(heads[:5000])))).all()
         now = utcnow()
         due = sorted((r for r in rows if _aware(r.next_attempt_at) <= now), key=lambda r: r.id or 0)[:free]
-        for head in due:
-            key = head.receiver_key
-            self._inflight[key] = self._workers.spawn(self._work(key), name=f"outbox:{key}")
+        if not due:
+            return 0
+        keys = [head.receiver_key for head in due]
+        async with self._sessions() as session:  # one query for every worker of this round
+            query = (
+                select(OutboxMessage)
+                .where(OutboxMessage.status == "pending", col(OutboxMessage.receiver_key).in_(keys))
+                .order_by(col(OutboxMessage.id))
+                .limit(len(keys) * 32)
+            )
+            queues: dict[str, list[OutboxMessage]] = {key: [] for key in keys}
+            for row in (await session.exec(query)).all():
+                if len(queues[row.receiver_key]) < 32:
+                    queues[row.receiver_key].append(row)
+        for key, queue in queues.items():
+            if queue:
+                self._inflight[key] = self._workers.spawn(self._work(key, queue), name=f"outbox:{key}")
         return len(due)
 
-    async def _work(self, key: str) -> None:
+    async def _work(self, key: str, rows: list[OutboxMessage]) -> None:
         """Deliver one receiver's next messages in order and record the outcomes."""
         try:
-            async with self._sessions() as session:
-                query = (
-                    select(OutboxMessage)
-                    .where(OutboxMessage.status == "pending", OutboxMessage.receiver_key == key)
-                    .order_by(col(OutboxMessage.id))
-                    .limit(32)
-                )
-                rows = list((await session.exec(query)).all())
-            if rows and _aware(rows[0].next_attempt_at) <= utcnow():
-                results = await self._drain_queue(rows)
-                await self._record(results, {row.id: row for row in rows})
+            results = await self._drain_queue(rows)
+            await self._record(results, {row.id: row for row in rows})
         except Exception as exc:  # the database may be away; the messages stay pending
             _log.warning("outbox_worker_failed", receiver=key, error=type(exc).__name__)
         finally:
@@ -250,25 +257,54 @@ class Dispatcher:
         return _Result(message.id, "rejected", f"HTTP {reply.status}, status_code {status}")
 
     async def _record(self, results: list[_Result], rows: dict[int | None, OutboxMessage]) -> None:
+        """Record one worker's outcomes. Workers finishing together share one transaction (group
+        commit): with SQLite's single writer, a transaction per receiver would queue up behind
+        each other and in front of the pushes the hub is accepting."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._results.append((results, rows, done))
+        if not self._flushing:
+            self._flushing = True
+            try:
+                await asyncio.sleep(0.005)  # let the workers finishing now join this commit
+                while self._results:
+                    batch, self._results = self._results, []
+                    try:
+                        await self._write([(r, m) for r, m, _ in batch])
+                    except Exception as exc:
+                        for *_, future in batch:
+                            if not future.done():
+                                future.set_exception(exc)
+                    else:
+                        for *_, future in batch:
+                            if not future.done():
+                                future.set_result(None)
+            finally:
+                self._flushing = False
+        await done
+
+    async def _write(self, batch: list[tuple[list[_Result], dict[int | None, OutboxMessage]]]) -> None:
         now = utcnow()
         async with session_scope(self._sessions) as session:
-            for result in results:
-                row = rows[result.message_id]
-                row.last_error = result.error[:255] if result.error else None
-                if result.status == "wait":  # breaker open: no attempt was made, try after its cooldown
-                    row.next_attempt_at = now + timedelta(seconds=self._settings.breaker_reset_seconds)
-                elif result.status == "retry":
-                    row.attempts += 1
-                    if row.attempts >= self._settings.outbox_max_attempts:
-                        row.status, row.finished_at = "dead", now
-                        _log.warning("outbox_dead", message=row.id, receiver=row.receiver_key, error=row.last_error)
-                    else:
-                        row.next_attempt_at = now + timedelta(seconds=self._backoff(row.attempts))
-                else:
-                    row.attempts += result.status != "skipped"
-                    row.status, row.finished_at = result.status, now
-                    self.delivered += result.status == "delivered"
-                session.add(row)
+            for results, rows in batch:
+                for result in results:
+                    self._apply(result, rows[result.message_id], now)
+                    session.add(rows[result.message_id])
+
+    def _apply(self, result: _Result, row: OutboxMessage, now: datetime) -> None:
+        row.last_error = result.error[:255] if result.error else None
+        if result.status == "wait":  # breaker open: no attempt was made, try after its cooldown
+            row.next_attempt_at = now + timedelta(seconds=self._settings.breaker_reset_seconds)
+        elif result.status == "retry":
+            row.attempts += 1
+            if row.attempts >= self._settings.outbox_max_attempts:
+                row.status, row.finished_at = "dead", now
+                _log.warning("outbox_dead", message=row.id, receiver=row.receiver_key, error=row.last_error)
+            else:
+                row.next_attempt_at = now + timedelta(seconds=self._backoff(row.attempts))
+        else:
+            row.attempts += result.status != "skipped"
+            row.status, row.finished_at = result.status, now
+            self.delivered += result.status == "delivered"
 
     def _backoff(self, attempts: int) -> float:
         ceiling = min(
