@@ -44,7 +44,11 @@ class StoreRepository:
             if row is None:
                 self.session.add(_new_row(update.module, owner, object_id, None))
             return Outcome.APPLIED
-        outcome, data = apply_update(row.data if row else None, update)
+        try:
+            outcome, data = apply_update(row.data if row else None, update)
+        except RecursionError:  # absurdly nested (unknown) fields: skip this one, keep the batch
+            _log.warning("store_update_too_deep", module=update.module, owner=str(owner))
+            return Outcome.NO_BASE
         if outcome is Outcome.DELETED:
             if row is not None:
                 await self.session.delete(row)
