@@ -7,9 +7,10 @@ the moment it enters the hub (`PartyKey.of`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
-__all__ = ["ConnectionStatus", "InterfaceRole", "PartyKey", "Role", "TokenEncoding"]
+__all__ = ["ConnectionStatus", "InterfaceRole", "PartyKey", "Role", "TokenEncoding", "as_utc"]
 
 
 class Role(StrEnum):
@@ -64,3 +65,8 @@ class PartyKey:
 
     def __str__(self) -> str:
         return f"{self.country_code}*{self.party_id}"
+
+
+def as_utc(moment: datetime) -> datetime:
+    """An aware UTC datetime; a naive one is taken as UTC (OCPI DateTime, types.asciidoc 12-32)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -186,7 +186,7 @@ class Dispatcher:
                 return 0
             rows = (await session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(heads[:5000])))).all()
         now = utcnow()
-        due = sorted((r for r in rows if _aware(r.next_attempt_at) <= now), key=lambda r: r.id or 0)[:free]
+        due = sorted((r for r in rows if r.next_attempt_at <= now), key=lambda r: r.id or 0)[:free]
         if not due:
             return 0
         keys = [head.receiver_key for head in due]
@@ -321,10 +321,6 @@ class Dispatcher:
                     col(OutboxMessage.status) != "pending", col(OutboxMessage.finished_at) < cutoff
                 )
             )
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
 
 
 def _fan_out(broadcast: Broadcast, target: Candidate, settings: Settings) -> OutboxMessage:

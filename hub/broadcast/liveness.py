@@ -133,6 +133,4 @@ def _due(platform: Platform, now: datetime, silence: timedelta) -> bool:
         return True
     if platform.status != ConnectionStatus.CONNECTED.value:
         return False
-    last = platform.last_seen_at or platform.status_changed_at
-    last = last if last.tzinfo else last.replace(tzinfo=UTC)
-    return now - last > silence
+    return now - (platform.last_seen_at or platform.status_changed_at) > silence

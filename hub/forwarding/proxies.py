@@ -71,8 +71,7 @@ class ProxyStore:
             row = await session.get(ProxyUrl, proxy_id)
         if row is None or row.caller_platform_id != caller_platform_id:
             return None
-        expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=utcnow().tzinfo)
-        if expires < utcnow():
+        if row.expires_at < utcnow():
             return None
         return ProxyTarget(
             kind=row.kind,

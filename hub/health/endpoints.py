@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import orjson
-from sqlalchemy import text
+from sqlalchemy import func, select, text
+from sqlmodel import col
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from hub.state import hub_state
-from hub.storage.models import utcnow
+from hub.storage.models import OutboxMessage, utcnow
 
 __all__ = ["health_routes"]
 
@@ -34,7 +35,9 @@ async def ready(request: Request) -> Response:
         async with hub.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
             oldest = (
-                await conn.execute(text("SELECT min(created_at) FROM outbox_message WHERE status = 'pending'"))
+                await conn.execute(
+                    select(func.min(col(OutboxMessage.created_at))).where(col(OutboxMessage.status) == "pending")
+                )
             ).scalar()
         checks["database"] = "ok"
         checks["outbox_lag_seconds"] = _age(oldest)
@@ -52,15 +55,8 @@ async def ready(request: Request) -> Response:
     return _json({"status": "ok" if healthy else "unavailable", "checks": checks}, 200 if healthy else 503)
 
 
-def _age(oldest: object) -> float:
-    if oldest is None:
-        return 0.0
-    if isinstance(oldest, str):
-        oldest = datetime.fromisoformat(oldest)
-    if not isinstance(oldest, datetime):
-        return 0.0
-    moment = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
-    return round((utcnow() - moment).total_seconds(), 3)
+def _age(oldest: datetime | None) -> float:
+    return 0.0 if oldest is None else round((utcnow() - oldest).total_seconds(), 3)
 
 
 def health_routes() -> list[Route]:

@@ -8,12 +8,13 @@ Response: `X-Total-Count`, `X-Limit` (the server maximum, also on a short last p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 
 from hub.errors import InvalidParameters
+from hub.types import as_utc
 
 __all__ = ["Page", "PageRequest", "parse_datetime"]
 
@@ -25,7 +26,7 @@ def parse_datetime(value: str, name: str) -> datetime:
         moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
     except ValueError as exc:
         raise InvalidParameters(f"{name} is not an RFC 3339 DateTime") from exc
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return as_utc(moment)
 
 
 def _int(params: QueryParams, name: str, default: int) -> int:
@@ -59,7 +60,7 @@ class PageRequest:
         )
 
     def admits(self, moment: datetime) -> bool:
-        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+        moment = as_utc(moment)
         if self.date_from is not None and moment < self.date_from:
             return False
         return not (self.date_to is not None and moment >= self.date_to)

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from hub.types import ConnectionStatus, TokenEncoding
+from hub.types import ConnectionStatus, TokenEncoding, as_utc
 
 __all__ = [
     "Agreement",
@@ -26,6 +26,7 @@ __all__ = [
     "ProxyUrl",
     "RegistryRevision",
     "StoredObject",
+    "UtcDateTime",
     "utcnow",
 ]
 
@@ -34,8 +35,22 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _ts() -> Any:
-    return sa.Column(sa.DateTime(timezone=True), nullable=False)
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """A timestamp column that always reads back as aware UTC. SQLite keeps no time zone, so
+    without this every reader would have to guess; PostgreSQL's timestamptz is normalised too."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+def _ts(*, nullable: bool = False) -> Any:
+    return sa.Column(UtcDateTime(), nullable=nullable)
 
 
 class Platform(SQLModel, table=True):
@@ -55,7 +70,7 @@ class Platform(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     status_changed_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
-    last_seen_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True))
+    last_seen_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     alternate_origins: list[str] | None = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
 
     def set_status(self, status: ConnectionStatus) -> None:
@@ -197,7 +212,7 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     last_error: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
-    finished_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class Agreement(SQLModel, table=True):
