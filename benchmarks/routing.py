@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import WrkResult, free_port, process, wait_http, wrk
+from hub.db.db import create_engine, session_factory, session_scope
+from hub.db.migrate import upgrade
+from hub.db.models import Platform
+from hub.db.repositories import EndpointSpec, PartySpec, RegistryRepository
 from hub.settings import load_settings
-from hub.storage.db import create_engine, session_factory, session_scope
-from hub.storage.migrate import upgrade
-from hub.storage.models import Platform
-from hub.storage.repositories import EndpointSpec, PartySpec, RegistryRepository
 from hub.token_vault import TokenVault
 
 SECRET = "benchmark-secret-key-0123456789"

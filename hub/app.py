@@ -28,6 +28,7 @@ from adapters.ocpi_direct import DirectOcpiAdapter
 from hub.broadcast.dispatcher import Dispatcher
 from hub.broadcast.liveness import LivenessChecker, SeenTracker
 from hub.cache import AsyncTTLCache
+from hub.db.db import create_engine, session_factory
 from hub.errors import ClientError, OcpiError, ServerError
 from hub.forwarding.delivery import Delivery
 from hub.forwarding.forwarder import Forwarder
@@ -39,6 +40,7 @@ from hub.ingress.configuration import configuration_routes
 from hub.ingress.forward import forward_routes
 from hub.ingress.hubclientinfo import hubclientinfo_routes
 from hub.ingress.middleware import RequestContext
+from hub.mirror.writer import StoreWriter
 from hub.observability.logging import configure_logging
 from hub.ocpi.envelope import error_response
 from hub.registration.peer import PeerClient
@@ -48,8 +50,6 @@ from hub.routing.agreement_book import AgreementBook
 from hub.routing.table import RoutingTable
 from hub.settings import Settings, load_settings
 from hub.state import HubState
-from hub.storage.db import create_engine, session_factory
-from hub.store.writer import StoreWriter
 from hub.tasks import TaskGroup
 from hub.token_vault import TokenVault
 from hub.validation import PayloadValidator

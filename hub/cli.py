@@ -18,14 +18,14 @@ import aiohttp
 
 from hub.admin.agreements import AgreementAdmin
 from hub.admin.outbox import OutboxAdmin
+from hub.db.db import create_engine, session_factory
+from hub.db.migrate import upgrade
 from hub.errors import OcpiError
 from hub.observability.logging import configure_logging
 from hub.registration.peer import PeerClient
 from hub.registration.platforms import PlatformAdmin, parse_role
 from hub.registration.registrar import Registrar
 from hub.settings import Settings, load_settings
-from hub.storage.db import create_engine, session_factory
-from hub.storage.migrate import upgrade
 from hub.token_vault import TokenVault
 from hub.types import TokenEncoding
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import structlog
 
-from hub.storage.db import SessionFactory
-from hub.storage.repositories import RegistryRepository
+from hub.db.db import SessionFactory
+from hub.db.repositories import RegistryRepository
 
 __all__ = ["RegistryWatcher"]
 

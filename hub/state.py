@@ -11,16 +11,16 @@ from starlette.requests import Request
 
 from hub.broadcast.dispatcher import Dispatcher
 from hub.broadcast.liveness import SeenTracker
+from hub.db.db import SessionFactory
 from hub.forwarding.forwarder import Forwarder
 from hub.forwarding.proxies import ProxyStore
 from hub.forwarding.resilience import BreakerBoard
 from hub.ingress.auth import Authenticator
+from hub.mirror.writer import StoreWriter
 from hub.registration.registrar import Registrar
 from hub.routing.agreement_book import AgreementBook
 from hub.routing.table import RoutingTable
 from hub.settings import Settings
-from hub.storage.db import SessionFactory
-from hub.store.writer import StoreWriter
 from hub.tasks import TaskGroup
 from hub.token_vault import TokenVault
 from hub.validation import PayloadValidator

@@ -51,10 +51,10 @@ import pytest
 import structlog
 from starlette.applications import Starlette
 
+from hub.db.db import SessionFactory, create_engine, session_factory
+from hub.db.migrate import upgrade
 from hub.registration.platforms import PlatformAdmin, parse_role
 from hub.settings import Settings
-from hub.storage.db import SessionFactory, create_engine, session_factory
-from hub.storage.migrate import upgrade
 from hub.token_vault import TokenVault
 from tests.fakes.party import FakePlatform
 from tests.fakes.serving import free_port, serve_asgi

@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from hub.db.db import SessionFactory, session_scope
+from hub.db.models import Agreement
+from hub.db.repositories import RegistryRepository
 from hub.errors import InvalidParameters
 from hub.routing.agreements import WILDCARD, party_pattern
-from hub.storage.db import SessionFactory, session_scope
-from hub.storage.models import Agreement
-from hub.storage.repositories import RegistryRepository
 
 __all__ = ["AgreementAdmin"]
 

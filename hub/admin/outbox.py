@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
-from hub.storage.db import SessionFactory, session_scope
-from hub.storage.models import OutboxMessage, utcnow
+from hub.db.db import SessionFactory, session_scope
+from hub.db.models import OutboxMessage, utcnow
 
 __all__ = ["OutboxAdmin"]
 

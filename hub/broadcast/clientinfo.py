@@ -13,10 +13,10 @@ import orjson
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hub.broadcast.outbox import enqueue_message, platform_queue
+from hub.db.models import OutboxMessage, Party, Platform
+from hub.db.repositories import RegistryRepository
 from hub.ocpi.envelope import ocpi_timestamp
 from hub.ocpi.headers import new_message_id
-from hub.storage.models import OutboxMessage, Party, Platform
-from hub.storage.repositories import RegistryRepository
 from hub.types import ConnectionStatus, InterfaceRole
 
 __all__ = ["client_info", "enqueue_status_change"]

@@ -26,6 +26,9 @@ from sqlmodel import col, select
 from hub.broadcast.lease import acquire_lease, release_lease
 from hub.broadcast.outbox import party_queue
 from hub.broadcast.targets import Candidate, broadcast_targets
+from hub.db.db import SessionFactory, session_scope
+from hub.db.models import Broadcast, OutboxMessage, utcnow
+from hub.db.repositories import RegistryRepository
 from hub.forwarding.contract import Adapter, OutboundRequest, TransportError
 from hub.forwarding.delivery import origin_of
 from hub.forwarding.resilience import BreakerBoard
@@ -35,9 +38,6 @@ from hub.routing.agreement_book import PolicySource
 from hub.routing.decide import join_url
 from hub.routing.table import PlatformRoute, RoutingTable
 from hub.settings import Settings
-from hub.storage.db import SessionFactory, session_scope
-from hub.storage.models import Broadcast, OutboxMessage, utcnow
-from hub.storage.repositories import RegistryRepository
 from hub.tasks import TaskGroup
 from hub.types import ConnectionStatus, InterfaceRole, PartyKey, Role
 

@@ -8,8 +8,8 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from hub.storage.db import SessionFactory, session_scope
-from hub.storage.models import Lease, utcnow
+from hub.db.db import SessionFactory, session_scope
+from hub.db.models import Lease, utcnow
 
 __all__ = ["acquire_lease", "release_lease"]
 

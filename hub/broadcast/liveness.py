@@ -18,10 +18,10 @@ from sqlalchemy import or_, update
 from sqlmodel import col
 
 from hub.broadcast.clientinfo import enqueue_status_change
+from hub.db.db import SessionFactory, session_scope
+from hub.db.models import Platform, utcnow
+from hub.db.repositories import RegistryRepository
 from hub.registration.peer import PeerClient, PeerError
-from hub.storage.db import SessionFactory, session_scope
-from hub.storage.models import Platform, utcnow
-from hub.storage.repositories import RegistryRepository
 from hub.token_vault import TokenVault
 from hub.types import ConnectionStatus, TokenEncoding
 

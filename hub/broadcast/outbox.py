@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hub.storage.models import Broadcast, OutboxMessage
+from hub.db.models import Broadcast, OutboxMessage
 from hub.types import InterfaceRole, PartyKey, Role
 
 __all__ = ["enqueue_broadcast", "enqueue_message", "party_queue", "platform_queue"]

@@ -10,8 +10,8 @@ from datetime import timedelta
 from sqlalchemy import delete
 from sqlmodel import col
 
-from hub.storage.db import SessionFactory, session_scope
-from hub.storage.models import ProxyUrl, utcnow
+from hub.db.db import SessionFactory, session_scope
+from hub.db.models import ProxyUrl, utcnow
 from hub.types import PartyKey
 
 __all__ = ["ProxyKind", "ProxyStore", "ProxyTarget"]

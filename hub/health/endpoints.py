@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hub.db.models import OutboxMessage, utcnow
 from hub.state import hub_state
-from hub.storage.models import OutboxMessage, utcnow
 
 __all__ = ["health_routes"]
 

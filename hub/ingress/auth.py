@@ -12,11 +12,11 @@ from collections.abc import Callable
 from starlette.requests import Request
 
 from hub.cache import AsyncTTLCache
+from hub.db.db import SessionFactory
+from hub.db.repositories import RegistryRepository
 from hub.errors import AuthError
 from hub.identity import Identity, PartyRef, Stage
 from hub.ocpi.headers import token_candidates
-from hub.storage.db import SessionFactory
-from hub.storage.repositories import RegistryRepository
 from hub.token_vault import TokenVault
 from hub.types import ConnectionStatus, PartyKey, Role, TokenEncoding
 

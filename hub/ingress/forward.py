@@ -23,6 +23,8 @@ from hub.identity import Identity
 from hub.ingress.body import parse_json
 from hub.ingress.middleware import scope_ids
 from hub.ingress.to_hub import Incoming, addressed_to_hub
+from hub.mirror.repository import StoreRepository
+from hub.mirror.updates import store_update_for
 from hub.ocpi.headers import (
     FROM_COUNTRY,
     FROM_PARTY,
@@ -35,8 +37,6 @@ from hub.routing.checks import check_push, needs_body_check
 from hub.routing.decide import Reject, RoutedRequest, decide
 from hub.routing.open_routing import is_list_get, lookup_for
 from hub.state import HubState, hub_state
-from hub.store.repository import StoreRepository
-from hub.store.updates import store_update_for
 from hub.types import ConnectionStatus, InterfaceRole, PartyKey
 from hub.validation import ValidationContext
 

@@ -11,12 +11,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hub.db.repositories import RegistryRepository
 from hub.errors import NotFound
 from hub.ocpi.envelope import ocpi_response, ocpi_timestamp
 from hub.ocpi.pagination import Page, PageRequest
 from hub.ocpi.versions import EDITIONS
 from hub.state import hub_state
-from hub.storage.repositories import RegistryRepository
 
 __all__ = ["hubclientinfo_routes"]
 

@@ -21,18 +21,18 @@ from starlette.responses import Response
 
 from hub.broadcast.outbox import enqueue_broadcast
 from hub.broadcast.targets import audience, pusher_role
+from hub.db.db import session_scope
 from hub.errors import InvalidParameters
 from hub.forwarding.forwarder import UNPARSED
 from hub.identity import Identity
 from hub.ingress.middleware import scope_ids
+from hub.mirror.merge import STORED_MODULES, Outcome
+from hub.mirror.repository import StoreRepository
+from hub.mirror.updates import store_update_for
 from hub.ocpi.envelope import ocpi_response
 from hub.ocpi.pagination import Page, PageRequest
 from hub.routing.open_routing import is_list_get
 from hub.state import HubState
-from hub.storage.db import session_scope
-from hub.store.merge import STORED_MODULES, Outcome
-from hub.store.repository import StoreRepository
-from hub.store.updates import store_update_for
 from hub.types import InterfaceRole, PartyKey, Role
 from hub.validation import ValidationContext
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from pydantic import TypeAdapter, ValidationError
 
+from hub.db.repositories import EndpointSpec
 from hub.errors import ClientApiError, MissingEndpoints, UnsupportedVersion
 from hub.ocpi.credentials import Version, VersionDetails
 from hub.ocpi.versions import EDITIONS, Edition
 from hub.registration.peer import PeerClient, PeerError
-from hub.storage.repositories import EndpointSpec
 from hub.types import TokenEncoding
 
 __all__ = ["Discovery", "discover", "missing_endpoints"]

@@ -18,6 +18,9 @@ import structlog
 from pydantic import ValidationError
 
 from hub.broadcast.clientinfo import enqueue_status_change
+from hub.db.db import SessionFactory, session_scope
+from hub.db.models import Platform
+from hub.db.repositories import PartySpec, RegistryRepository
 from hub.errors import ClientApiError, InvalidParameters, MethodNotAllowed, OcpiError
 from hub.identity import Identity, Stage
 from hub.ocpi.credentials import Credentials, CredentialsRole
@@ -25,9 +28,6 @@ from hub.ocpi.versions import Edition
 from hub.registration.discovery import discover, require_endpoints
 from hub.registration.peer import PeerClient, PeerError
 from hub.settings import Settings
-from hub.storage.db import SessionFactory, session_scope
-from hub.storage.models import Platform
-from hub.storage.repositories import PartySpec, RegistryRepository
 from hub.token_vault import TokenVault, new_token
 from hub.types import ConnectionStatus, PartyKey, Role, TokenEncoding
 

@@ -6,9 +6,9 @@ from typing import Protocol
 
 from sqlmodel import col, select
 
+from hub.db.db import SessionFactory
+from hub.db.models import Agreement
 from hub.routing.agreements import AgreementPolicy, Rule
-from hub.storage.db import SessionFactory
-from hub.storage.models import Agreement
 
 __all__ = ["AgreementBook", "PolicySource"]
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hub.cache import AsyncTTLCache
-from hub.storage.db import SessionFactory
-from hub.storage.repositories import RegistryRepository
+from hub.db.db import SessionFactory
+from hub.db.repositories import RegistryRepository
 from hub.token_vault import TokenVault
 from hub.types import ConnectionStatus, InterfaceRole, PartyKey, Role, TokenEncoding
 

@@ -22,10 +22,10 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from sqlmodel import col, select
 
+from hub.db.db import SessionFactory, session_scope
+from hub.db.models import Endpoint
+from hub.db.repositories import RegistryRepository
 from hub.registration.platforms import PlatformAdmin, parse_role
-from hub.storage.db import SessionFactory, session_scope
-from hub.storage.models import Endpoint
-from hub.storage.repositories import RegistryRepository
 from tests.fakes.party import FakePlatform
 from tests.faults.servers import RawServer
 from tests.helpers import HubProcess

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from hub.db.db import create_engine, session_factory
+from hub.db.migrate import upgrade
 from hub.registration.platforms import PlatformAdmin
 from hub.settings import Settings
-from hub.storage.db import create_engine, session_factory
-from hub.storage.migrate import upgrade
 from hub.token_vault import TokenVault
 from tests.fakes.party import FakePlatform
 from tests.fakes.serving import free_port

@@ -21,9 +21,9 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
+from hub.db.db import SessionFactory
+from hub.db.models import OutboxMessage
 from hub.registration.platforms import PlatformAdmin
-from hub.storage.db import SessionFactory
-from hub.storage.models import OutboxMessage
 from hub.tasks import TaskGroup
 from tests.fakes.ocpi import RecordedRequest
 from tests.fakes.party import FakePlatform

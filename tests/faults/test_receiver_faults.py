@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from hub.storage.db import SessionFactory
+from hub.db.db import SessionFactory
 from tests.faults.conftest import World
 from tests.faults.harness import (
     StartRaw,

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from hub.storage.db import SessionFactory
-from hub.storage.models import Broadcast, OutboxMessage
+from hub.db.db import SessionFactory
+from hub.db.models import Broadcast, OutboxMessage
 from tests.conftest import StartFake
 from tests.fakes.party import FakePlatform
 from tests.helpers import HUB_URL

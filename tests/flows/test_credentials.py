@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import text
 from starlette.applications import Starlette
 
+from hub.db.db import SessionFactory
 from hub.errors import ClientApiError, MissingEndpoints
 from hub.registration.platforms import PlatformAdmin, parse_role
-from hub.storage.db import SessionFactory
 from hub.token_vault import TokenVault
 from tests.conftest import StartFake
 from tests.fakes.ocpi import RecordedRequest, decode_token

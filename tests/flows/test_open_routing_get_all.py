@@ -13,8 +13,8 @@ import pytest
 from starlette.applications import Starlette
 
 from hub.admin.agreements import AgreementAdmin
+from hub.db.db import SessionFactory
 from hub.registration.platforms import PlatformAdmin
-from hub.storage.db import SessionFactory
 from tests.conftest import StartFake
 from tests.fakes.party import FakePlatform
 from tests.helpers import HUB_URL

@@ -16,9 +16,9 @@ import pytest
 from sqlmodel import select
 from starlette.responses import Response
 
+from hub.db.db import SessionFactory
+from hub.db.models import OutboxMessage
 from hub.registration.platforms import PlatformAdmin, parse_role
-from hub.storage.db import SessionFactory
-from hub.storage.models import OutboxMessage
 from tests.conftest import StartFake
 from tests.fakes.ocpi import RecordedRequest, envelope, reply
 from tests.fakes.party import FakePlatform

@@ -21,8 +21,8 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.responses import Response
 
+from hub.db.db import SessionFactory
 from hub.registration.platforms import PlatformAdmin, parse_role
-from hub.storage.db import SessionFactory
 from tests.conftest import StartFake
 from tests.fakes.ocpi import RecordedRequest, dumps
 from tests.fakes.party import FakePlatform

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from hub.storage.db import SessionFactory
+from hub.db.db import SessionFactory
 from hub.token_vault import TokenVault
 from tests.conftest import StartFake
 from tests.fakes.ocpi import decode_token

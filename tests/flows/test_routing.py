@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import text
 from starlette.responses import Response
 
+from hub.db.db import SessionFactory
 from hub.registration.platforms import PlatformAdmin, parse_role
-from hub.storage.db import SessionFactory
 from tests.conftest import StartFake
 from tests.fakes.ocpi import RecordedRequest, decode_token, dumps
 from tests.fakes.party import FakePlatform, RegistrationError

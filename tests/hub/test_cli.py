@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from hub.db.db import SessionFactory
 from hub.settings import Settings
-from hub.storage.db import SessionFactory
 from hub.token_vault import TokenVault
 from tests.helpers import TEST_SECRET, cli_env, run_cli_async
 

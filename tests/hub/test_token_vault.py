@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from sqlalchemy import text
 
-from hub.storage.db import SessionFactory
+from hub.db.db import SessionFactory
 from hub.token_vault import TokenVault, new_token
 from tests.conftest import StartFake
 from tests.fakes.party import FakePlatform

@@ -19,10 +19,10 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from hub.db.db import create_engine, session_factory
+from hub.db.migrate import upgrade
 from hub.registration.platforms import PlatformAdmin, parse_role
 from hub.settings import Settings
-from hub.storage.db import create_engine, session_factory
-from hub.storage.migrate import upgrade
 from hub.token_vault import TokenVault
 from simulators import SimulatedCpo, SimulatedEmsp
 from simulators.platform import OcpiPlatform

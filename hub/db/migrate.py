@@ -9,8 +9,8 @@ from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from hub.db.db import create_engine, is_sqlite
 from hub.settings import Settings
-from hub.storage.db import create_engine, is_sqlite
 
 __all__ = ["upgrade"]
 

@@ -10,7 +10,7 @@ from sqlalchemy import delete, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hub.storage.models import Endpoint, Party, Platform, RegistryRevision, utcnow
+from hub.db.models import Endpoint, Party, Platform, RegistryRevision, utcnow
 from hub.types import PartyKey
 
 __all__ = ["EndpointSpec", "PartySpec", "RegistryRepository"]

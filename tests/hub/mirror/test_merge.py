@@ -1,4 +1,4 @@
-"""hub.store.merge: how a push changes a stored object (PUT replaces, PATCH merges, at the level
+"""hub.mirror.merge: how a push changes a stored object (PUT replaces, PATCH merges, at the level
 the URL names; older updates are not applied; children bump their parents' last_updated). Pure."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from hub.store.merge import Outcome, StoreUpdate, apply_update, last_updated_of
+from hub.mirror.merge import Outcome, StoreUpdate, apply_update, last_updated_of
 
 T0, T1, T2, T3 = (f"2026-01-01T0{h}:00:00Z" for h in range(4))
 

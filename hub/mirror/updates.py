@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.mirror.merge import STORED_MODULES, StoreUpdate
 from hub.ocpi.paths import object_path
-from hub.store.merge import STORED_MODULES, StoreUpdate
 from hub.types import InterfaceRole
 
 __all__ = ["store_update_for"]

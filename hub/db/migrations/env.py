@@ -1,11 +1,11 @@
-"""Alembic environment: runs on the connection handed in by `hub.storage.migrate`."""
+"""Alembic environment: runs on the connection handed in by `hub.db.migrate`."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlmodel import SQLModel
 
-import hub.storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import hub.db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -11,13 +11,13 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hub.storage.models import StoredObject
-from hub.store.merge import OWNERSHIP_MODULES, STORED_MODULES, Outcome, StoreUpdate, apply_update, last_updated_of
+from hub.db.models import StoredObject
+from hub.mirror.merge import OWNERSHIP_MODULES, STORED_MODULES, Outcome, StoreUpdate, apply_update, last_updated_of
 from hub.types import PartyKey
 
 __all__ = ["StoreRepository"]
 
-_log = structlog.get_logger("hub.store")
+_log = structlog.get_logger("hub.mirror")
 
 
 class StoreRepository:

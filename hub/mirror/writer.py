@@ -13,13 +13,13 @@ import asyncio
 
 import structlog
 
-from hub.storage.db import SessionFactory, session_scope
-from hub.store.merge import StoreUpdate
-from hub.store.repository import StoreRepository
+from hub.db.db import SessionFactory, session_scope
+from hub.mirror.merge import StoreUpdate
+from hub.mirror.repository import StoreRepository
 
 __all__ = ["StoreWriter"]
 
-_log = structlog.get_logger("hub.store")
+_log = structlog.get_logger("hub.mirror")
 
 
 class StoreWriter:
