@@ -25,8 +25,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check hub adapters tests
 	$(BIN)/mypy
 
+# Every benchmark, bounded (a few minutes); options: make bench BENCH_ARGS="--only routing --seconds 10 --profile"
+# (python -m benchmarks.run --help). Needs wrk and nginx (apt-get install -y wrk nginx); says what it skips.
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 # A charging session through a hub with a simulated CPO and eMSP, printed message by message.
 demo: $(STAMP)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 import aiohttp
+from yarl import URL
 
 from hub.forwarding.contract import (
     ConnectFailed,
@@ -18,9 +19,29 @@ from hub.forwarding.contract import (
     UpstreamResponse,
 )
 
-__all__ = ["DirectOcpiAdapter"]
+__all__ = ["ConnectionBroke", "DirectOcpiAdapter", "no_resend"]
 
 _MAX_REPLY_BYTES = 16 * 1024 * 1024
+
+
+class ConnectionBroke(aiohttp.ClientConnectionError):
+    """The connection broke after the request may have been sent: never re-sent (checklist 45)."""
+
+
+async def no_resend(request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType) -> aiohttp.ClientResponse:
+    """Client middleware: aiohttp re-sends GET, PUT and DELETE once when a connection breaks, inside
+    the loop this middleware runs in; turning the two errors it retries on into `ConnectionBroke`
+    stops that (a client middleware is aiohttp's supported hook; there is no public switch).
+    A refused connection (nothing sent) passes unchanged, so failover may still try another route."""
+    try:
+        return await handler(request)
+    except aiohttp.ClientConnectorError:
+        raise
+    except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+        raise ConnectionBroke(str(exc)) from exc
+
+
+_BROKE = (ConnectionBroke, aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientOSError)
 
 
 class DirectOcpiAdapter:
@@ -32,9 +53,10 @@ class DirectOcpiAdapter:
         started = time.perf_counter()
         timeout = aiohttp.ClientTimeout(total=request.timeout_seconds, sock_connect=self._connect_timeout)
         try:
+            # The hub built and encoded the URL (hub.ocpi.urls): yarl must not re-encode or resolve it.
             async with self._http.request(
                 request.method,
-                request.url,
+                URL(request.url, encoded=True),
                 headers=request.headers,
                 data=request.body,
                 timeout=timeout,
@@ -50,7 +72,12 @@ class DirectOcpiAdapter:
             raise ReplyTimeout("no reply in time") from exc
         except (aiohttp.ClientConnectorError, aiohttp.InvalidURL) as exc:
             raise ConnectFailed("connection failed") from exc
-        except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientOSError) as exc:
+        except (
+            ConnectionBroke,
+            aiohttp.ServerDisconnectedError,
+            aiohttp.ClientPayloadError,
+            aiohttp.ClientOSError,
+        ) as exc:
             raise ReplyBroken("connection broke during the exchange") from exc
         except aiohttp.ClientError as exc:
             raise ReplyBroken(type(exc).__name__) from exc

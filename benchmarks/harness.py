@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["WrkResult", "free_port", "process", "wait_http", "wrk"]
+__all__ = ["WrkResult", "find_nginx", "free_port", "process", "tree_cpu_seconds", "wait_http", "wrk"]
 
 
 def free_port() -> int:
@@ -26,6 +26,37 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def find_nginx() -> str | None:
+    """nginx from the Debian package (`apt-get install nginx`), or None: never downloaded."""
+    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.path.exists(p)), None)
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of `root` and every process below it, from /proc/<pid>/stat
+    (fields 14 and 15, in clock ticks). Read before and after a run; the difference is the CPU
+    the server under test spent on it (a worker that exits in between is not counted)."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = Path(f"/proc/{entry.name}/stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        fields = text[text.rindex(")") + 2 :].split()  # after "pid (comm) ": field 3 onwards
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        ticks[pid] = int(fields[11]) + int(fields[12])
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(ticks.get(pid, 0) for pid in tree) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -93,8 +124,9 @@ def wrk(
         args += ["-s", script]
     out = subprocess.run([*args, url], capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    # the "Latency Distribution" lines; "50%" alone would also match the thread stats' "75.50%"
+    p50 = _ms(re.search(r"^\s*50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     errors = 0
     for pattern in (

@@ -57,4 +57,5 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": _BODY})
 
 
+BODY = _BODY
 BODY_BYTES = len(_BODY)

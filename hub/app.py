@@ -24,34 +24,40 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from adapters.ocpi_direct import DirectOcpiAdapter
+from adapters.ocpi_direct import DirectOcpiAdapter, no_resend
+from hub.authentication import Authenticator
+from hub.broadcast.accept import BroadcastAcceptor
 from hub.broadcast.dispatcher import Dispatcher
-from hub.broadcast.liveness import LivenessChecker, SeenTracker
 from hub.cache import AsyncTTLCache
-from hub.db.db import create_engine, session_factory
+from hub.db.db import STORAGE_ERRORS, create_engine, session_factory
 from hub.errors import ClientError, OcpiError, ServerError
-from hub.forwarding.delivery import Delivery
 from hub.forwarding.forwarder import Forwarder
-from hub.forwarding.proxies import ProxyStore
+from hub.forwarding.proxies import Proxies
 from hub.forwarding.resilience import BreakerBoard
+from hub.forwarding.send import SendPath
 from hub.health.endpoints import health_routes
-from hub.ingress.auth import Authenticator
 from hub.ingress.configuration import configuration_routes
-from hub.ingress.forward import forward_routes
+from hub.ingress.functional import functional_routes
 from hub.ingress.hubclientinfo import hubclientinfo_routes
 from hub.ingress.middleware import RequestContext
+from hub.liveness.peer import PeerClient
+from hub.liveness.reachability import Reachability
+from hub.liveness.still_alive import LivenessChecker, SeenTracker
+from hub.mirror.get_all import GetAll
 from hub.mirror.writer import StoreWriter
 from hub.observability.logging import configure_logging
+from hub.observability.rejections import Rejections
 from hub.ocpi.envelope import error_response
-from hub.registration.peer import PeerClient
 from hub.registration.registrar import Registrar
 from hub.registry_watch import RegistryWatcher
 from hub.routing.agreement_book import AgreementBook
 from hub.routing.table import RoutingTable
+from hub.routing.view import RouteViews
 from hub.settings import Settings, load_settings
 from hub.state import HubState
 from hub.tasks import TaskGroup
 from hub.token_vault import TokenVault
+from hub.types import PartyKey
 from hub.validation import PayloadValidator
 
 __all__ = ["create_app"]
@@ -59,8 +65,11 @@ __all__ = ["create_app"]
 _log = structlog.get_logger("hub.app")
 
 
-async def _ocpi_error(_request: Request, exc: Exception) -> Response:
+async def _ocpi_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OcpiError)
+    rejections: Rejections | None = getattr(request.app.state, "rejections", None)
+    if rejections is not None:
+        rejections.note(exc, path=request.url.path)
     return error_response(exc)
 
 
@@ -81,7 +90,7 @@ async def _unexpected(_request: Request, exc: Exception) -> Response:
 
 
 def _routes() -> list[BaseRoute]:
-    return [*configuration_routes(), *health_routes(), *hubclientinfo_routes(), *forward_routes()]
+    return [*configuration_routes(), *health_routes(), *hubclientinfo_routes(), *functional_routes()]
 
 
 async def _build(settings: Settings) -> HubState:
@@ -92,12 +101,17 @@ async def _build(settings: Settings) -> HubState:
     connector = aiohttp.TCPConnector(
         limit=settings.pool_total, limit_per_host=settings.pool_per_platform, keepalive_timeout=60
     )
-    http = aiohttp.ClientSession(connector=connector, skip_auto_headers=("Accept-Encoding",))
-    # aiohttp silently re-sends GET/PUT/DELETE once when a kept-alive connection breaks; routed
-    # requests must never be retried (checklist 45) and it has no public switch (aiohttp 3.14).
-    http._retry_connection = False
+    http = aiohttp.ClientSession(connector=connector, skip_auto_headers=("Accept-Encoding",), middlewares=(no_resend,))
     adapter = DirectOcpiAdapter(http, connect_timeout=settings.connect_timeout_seconds)
-    seen = SeenTracker()
+    tasks = TaskGroup()
+    reachability = Reachability(
+        sessions=sessions,
+        tasks=tasks,
+        offline_after_seconds=settings.unreachable_offline_seconds,
+        refresh_seconds=settings.registry_poll_seconds,
+        on_change=lambda: registry_changed(),
+    )
+    seen = SeenTracker(on_note=reachability.reached)
     auth = Authenticator(
         sessions=sessions,
         vault=vault,
@@ -119,12 +133,15 @@ async def _build(settings: Settings) -> HubState:
         stale_seconds=settings.degraded_max_seconds,
     )
     agreements = AgreementBook(sessions=sessions, default_allow=settings.agreements_default == "open")
-    proxies = ProxyStore(sessions=sessions, public_url=settings.public_url, ttl_seconds=settings.proxy_url_ttl_seconds)
+    proxies = Proxies(
+        secret_key=settings.secret_key, public_url=settings.public_url, ttl_seconds=settings.proxy_url_ttl_seconds
+    )
     validator = PayloadValidator(settings)
     breakers = BreakerBoard(fail_max=settings.breaker_fail_max, reset_timeout=settings.breaker_reset_seconds)
-    dispatcher = Dispatcher(
-        settings=settings, sessions=sessions, routing=routing, adapter=adapter, policy=agreements, breakers=breakers
-    )
+    send = SendPath(adapter=adapter, breakers=breakers, reachability=reachability)
+    dispatcher = Dispatcher(settings=settings, sessions=sessions, routing=routing, send=send, policy=agreements)
+    hub_party = PartyKey.of(settings.country_code, settings.party_id)
+    mirror = StoreWriter(sessions=sessions)
 
     def registry_changed() -> None:
         auth.invalidate()
@@ -146,18 +163,22 @@ async def _build(settings: Settings) -> HubState:
             peer=PeerClient(http, timeout_seconds=settings.request_timeout_seconds),
             on_change=registry_changed,
         ),
-        tasks=TaskGroup(),
+        tasks=tasks,
         routing=routing,
         proxies=proxies,
+        views=RouteViews(routing=routing, agreements=agreements, sessions=sessions, hub_party=hub_party),
         forwarder=Forwarder(
-            delivery=Delivery(adapter=adapter, breakers=breakers),
+            send=send,
             proxies=proxies,
             validator=validator,
+            mirror=mirror,
             default_timeout=settings.request_timeout_seconds,
         ),
+        broadcasts=BroadcastAcceptor(sessions=sessions, validator=validator, hub_party=hub_party, wake=dispatcher.wake),
+        get_all=GetAll(sessions=sessions, agreements=agreements, settings=settings),
         validator=validator,
         agreements=agreements,
-        store_writer=StoreWriter(sessions=sessions),
+        store_writer=mirror,
         dispatcher=dispatcher,
         seen=seen,
         breakers=breakers,
@@ -181,8 +202,7 @@ async def _housekeeping(hub: HubState) -> None:
             if hub.dispatcher.is_leader:
                 await checker.check()
                 await hub.dispatcher.purge()
-                await hub.proxies.purge_expired()
-        except Exception as exc:  # the database may be away; try again next round
+        except STORAGE_ERRORS as exc:  # the database may be away; try again next round
             _log.warning("housekeeping_failed", error=type(exc).__name__)
 
 
@@ -212,7 +232,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await hub.http.close()
             await hub.engine.dispose()
 
-    return Starlette(
+    app = Starlette(
         routes=_routes(),
         middleware=[
             Middleware(
@@ -231,6 +251,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         },
         lifespan=lifespan,
     )
+    app.state.rejections = Rejections()
+    return app
 
 
 async def _drain(hub: HubState) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
-import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -21,8 +21,8 @@ from hub.admin.outbox import OutboxAdmin
 from hub.db.db import create_engine, session_factory
 from hub.db.migrate import upgrade
 from hub.errors import OcpiError
+from hub.liveness.peer import PeerClient
 from hub.observability.logging import configure_logging
-from hub.registration.peer import PeerClient
 from hub.registration.platforms import PlatformAdmin, parse_role
 from hub.registration.registrar import Registrar
 from hub.settings import Settings, load_settings
@@ -220,8 +220,6 @@ async def _register(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
     if settings.migrate_on_start and not args.no_migrate:
         asyncio.run(upgrade(settings))
     if settings.platforms_file:
@@ -236,13 +234,27 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         asyncio.run(apply())
     print(f"OCPI hub on http://{settings.host}:{settings.port}  versions URL: {settings.versions_url}", flush=True)
     print("Add a party:  ocpi-hub platforms add --name my-cpo --role CPO:NL:ABC", flush=True)
-    if args.config:
-        os.environ["HUB_CONFIG"] = args.config
-    # Workers re-read settings in their own process; pass the effective values on.
-    for key, value in (("HOST", settings.host), ("PORT", settings.port)):
-        os.environ[f"HUB_{key}"] = str(value)
-    uvicorn.run(
-        "hub.app:create_app",
+    return _run_server(settings)
+
+
+def _run_server(settings: Settings) -> int:
+    """Serve `create_app(settings)` with uvicorn; the settings travel with the app, not in os.environ.
+
+    The app is the factory `partial(create_app, settings)`. With one worker uvicorn calls it here;
+    with more, uvicorn's supervisor pickles the Config (factory and settings included) into each
+    spawned worker, which calls it there. So `--config` and the command-line overrides reach every
+    worker without the CLI touching its own environment, and a worker's environment is exactly the
+    one the CLI was started with. `uvicorn.run()` refuses anything but an import string when
+    workers > 1, so this does what it does (Config, Server, Multiprocess) without that check.
+    """
+    import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
+
+    from hub.app import create_app
+
+    config = uvicorn.Config(
+        functools.partial(create_app, settings),
         factory=True,
         host=settings.host,
         port=settings.port,
@@ -253,7 +265,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         loop="uvloop",
         http="httptools",
     )
-    return 0
+    server = uvicorn.Server(config)
+    try:
+        if config.workers > 1:
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
+            return 0
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    return 0 if server.started else STARTUP_FAILURE
 
 
 def main(argv: Sequence[str] | None = None) -> int:

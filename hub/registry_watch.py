@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import structlog
 
-from hub.db.db import SessionFactory
+from hub.db.db import STORAGE_ERRORS, SessionFactory
 from hub.db.repositories import RegistryRepository
 
 __all__ = ["RegistryWatcher"]
@@ -39,6 +39,6 @@ class RegistryWatcher:
         while True:
             try:
                 await self.check()
-            except Exception as exc:  # the database may be away for a while; keep serving
+            except STORAGE_ERRORS as exc:  # the database may be away for a while; keep serving
                 _log.warning("registry_poll_failed", error=type(exc).__name__)
             await asyncio.sleep(self._interval)

@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     degraded_max_seconds: float = Field(300.0, ge=0)
 
     accept_raw_tokens: bool = False
-    required_endpoints: tuple[str, ...] = ()
+    required_endpoints: tuple[str, ...] = ("credentials",)
 
     request_timeout_seconds: float = Field(10.0, gt=0)
     connect_timeout_seconds: float = Field(5.0, gt=0)
@@ -72,6 +72,7 @@ class Settings(BaseSettings):
 
     breaker_fail_max: int = Field(5, ge=1)
     breaker_reset_seconds: float = Field(30.0, gt=0)
+    unreachable_offline_seconds: float = Field(30.0, ge=0)
     shutdown_grace_seconds: float = Field(10.0, gt=0)
 
     agreements_default: Literal["open", "closed"] = "open"

@@ -9,17 +9,20 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 
+from hub.authentication import Authenticator
+from hub.broadcast.accept import BroadcastAcceptor
 from hub.broadcast.dispatcher import Dispatcher
-from hub.broadcast.liveness import SeenTracker
 from hub.db.db import SessionFactory
 from hub.forwarding.forwarder import Forwarder
-from hub.forwarding.proxies import ProxyStore
+from hub.forwarding.proxies import Proxies
 from hub.forwarding.resilience import BreakerBoard
-from hub.ingress.auth import Authenticator
+from hub.liveness.still_alive import SeenTracker
+from hub.mirror.get_all import GetAll
 from hub.mirror.writer import StoreWriter
 from hub.registration.registrar import Registrar
 from hub.routing.agreement_book import AgreementBook
 from hub.routing.table import RoutingTable
+from hub.routing.view import RouteViews
 from hub.settings import Settings
 from hub.tasks import TaskGroup
 from hub.token_vault import TokenVault
@@ -39,8 +42,11 @@ class HubState:
     registrar: Registrar
     tasks: TaskGroup
     routing: RoutingTable
-    proxies: ProxyStore
+    proxies: Proxies
+    views: RouteViews
     forwarder: Forwarder
+    broadcasts: BroadcastAcceptor
+    get_all: GetAll
     validator: PayloadValidator
     agreements: AgreementBook
     store_writer: StoreWriter

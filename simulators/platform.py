@@ -44,13 +44,34 @@ from hub.errors import (
     UnsupportedVersion,
 )
 from hub.ocpi.envelope import envelope_bytes, parse_envelope
-from hub.ocpi.headers import RoutingHeaders, authorization_header, new_message_id, token_candidates
+from hub.ocpi.headers import authorization_header, new_message_id, token_candidates
+from hub.ocpi.request import parse_routing
 from hub.tasks import TaskGroup
 from hub.types import InterfaceRole, PartyKey, Role, TokenEncoding
 from simulators.faults import FaultPicker, Faults, Injected
 from simulators.journal import Exchange, Observer, describe
 from simulators.objects import ReceivedObjects
 from simulators.serving import SimServer
+
+
+@dataclass(frozen=True, slots=True)
+class _Routing:
+    """The OCPI-to/from parties of a request the simulated platform received (None when absent or malformed)."""
+
+    to: PartyKey | None
+    from_: PartyKey | None
+
+    @classmethod
+    def of(cls, headers: Mapping[str, str]) -> _Routing:
+        def pair(prefix: str) -> PartyKey | None:
+            try:
+                found = parse_routing(headers, prefix)
+            except OcpiError:
+                return None
+            return found.key if found else None
+
+        return cls(pair("to"), pair("from"))
+
 
 __all__ = ["VERSION", "Answer", "Handler", "Inbound", "OcpiPlatform", "Party", "RegistrationFailed", "Reply"]
 
@@ -344,7 +365,7 @@ class OcpiPlatform:
         return response, module, note, answer.status_code
 
     def _routing_answer_headers(self, request: Request) -> dict[str, str]:
-        routing = RoutingHeaders.parse(request.headers)
+        routing = _Routing.of(request.headers)
         if routing.from_ is None and routing.to is None:
             return {}  # configuration modules and hub pushes without routing headers
         me = next((p.key for p in self.parties if p.key == routing.to), self.party.key)
@@ -381,7 +402,7 @@ class OcpiPlatform:
             interface = InterfaceRole(parts[2].upper())
             handler = self.handlers.get((parts[3], interface))
             if handler is not None:
-                routing = RoutingHeaders.parse(request.headers)
+                routing = _Routing.of(request.headers)
                 inbound = Inbound(
                     method=request.method,
                     module=parts[3],
@@ -406,7 +427,7 @@ class OcpiPlatform:
         note: str,
         ocpi_status: int | None,
     ) -> None:
-        routing = RoutingHeaders.parse(request.headers)
+        routing = _Routing.of(request.headers)
         parts = [p for p in request.url.path.split("/") if p]
         exchange = Exchange(
             at=started,

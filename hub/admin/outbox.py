@@ -8,7 +8,7 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 
 from hub.db.db import SessionFactory, session_scope
-from hub.db.models import OutboxMessage, utcnow
+from hub.db.models import OutboxMessage, OutboxStatus, utcnow
 
 __all__ = ["OutboxAdmin"]
 
@@ -44,11 +44,11 @@ class OutboxAdmin:
 
     async def replay_dead(self, *, message_id: int | None = None) -> int:
         """Put dead messages (one, or all) back in the queue with a fresh attempt count."""
-        query = update(OutboxMessage).where(col(OutboxMessage.status) == "dead")
+        query = update(OutboxMessage).where(col(OutboxMessage.status) == OutboxStatus.DEAD)
         if message_id is not None:
             query = query.where(col(OutboxMessage.id) == message_id)
         async with session_scope(self._sessions) as session:
             result = await session.exec(
-                query.values(status="pending", attempts=0, next_attempt_at=utcnow(), finished_at=None)
+                query.values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=utcnow(), finished_at=None)
             )
         return int(getattr(result, "rowcount", 0) or 0)

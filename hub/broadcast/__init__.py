@@ -1,1 +1,2 @@
-"""Durable fan-out: Broadcast Push and HubClientInfo through an outbox and one dispatcher."""
+"""Durable fan-out: Broadcast Push through an outbox and one dispatcher, which also delivers the
+HubClientInfo rows hub.liveness writes."""

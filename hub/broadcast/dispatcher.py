@@ -18,6 +18,7 @@ import random
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import parse_qsl
 
 import structlog
 from sqlalchemy import delete, func
@@ -26,17 +27,17 @@ from sqlmodel import col, select
 from hub.broadcast.lease import acquire_lease, release_lease
 from hub.broadcast.outbox import party_queue
 from hub.broadcast.targets import Candidate, broadcast_targets
-from hub.db.db import SessionFactory, session_scope
-from hub.db.models import Broadcast, OutboxMessage, utcnow
+from hub.db.db import STORAGE_ERRORS, SessionFactory, session_scope
+from hub.db.models import Broadcast, OutboxMessage, OutboxStatus, utcnow
 from hub.db.repositories import RegistryRepository
-from hub.forwarding.contract import Adapter, OutboundRequest, TransportError
-from hub.forwarding.delivery import origin_of
-from hub.forwarding.resilience import BreakerBoard
+from hub.errors import HubError, InvalidParameters
+from hub.forwarding.outbound import outbound_request
+from hub.forwarding.send import BreakerOpen, SendPath
 from hub.ocpi.envelope import parse_envelope
-from hub.ocpi.headers import authorization_header, new_message_id
+from hub.ocpi.headers import routing_headers
+from hub.ocpi.urls import build_url, parse_segments
 from hub.routing.agreement_book import PolicySource
-from hub.routing.decide import join_url
-from hub.routing.table import PlatformRoute, RoutingTable
+from hub.routing.table import RoutingTable
 from hub.settings import Settings
 from hub.tasks import TaskGroup
 from hub.types import ConnectionStatus, InterfaceRole, PartyKey, Role
@@ -45,12 +46,14 @@ __all__ = ["Dispatcher"]
 
 _log = structlog.get_logger("hub.dispatcher")
 _LEASE = "dispatcher"
+_RETRY = "retry"  # attempt failed: pending again after a backoff
+_WAIT = "wait"  # no attempt made (breaker open): pending again after the breaker's cooldown
 
 
 @dataclass(frozen=True, slots=True)
 class _Result:
     message_id: int
-    status: str  # delivered, rejected, skipped, retry, wait
+    status: str  # an OutboxStatus when final, _RETRY or _WAIT otherwise
     error: str | None = None
 
 
@@ -61,15 +64,13 @@ class Dispatcher:
         settings: Settings,
         sessions: SessionFactory,
         routing: RoutingTable,
-        adapter: Adapter,
+        send: SendPath,
         policy: PolicySource,
-        breakers: BreakerBoard | None = None,
     ) -> None:
-        self._breakers = breakers
+        self._send = send
         self._settings = settings
         self._sessions = sessions
         self._routing = routing
-        self._adapter = adapter
         self._policy = policy
         self._wake = asyncio.Event()
         self._holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
@@ -108,7 +109,7 @@ class Dispatcher:
                 )
                 if self.is_leader:
                     busy = await self.step()
-            except Exception as exc:  # keep going: the database may be away for a while
+            except STORAGE_ERRORS as exc:  # keep going: the database may be away for a while
                 _log.warning("dispatcher_step_failed", error=type(exc).__name__)
             self.heartbeat = utcnow()
             if not busy:
@@ -176,24 +177,27 @@ class Dispatcher:
         if free <= 0:
             return 0
         async with self._sessions() as session:
-            heads_query = (
-                select(OutboxMessage.receiver_key, func.min(OutboxMessage.id))
-                .where(OutboxMessage.status == "pending")
+            heads = (
+                select(func.min(OutboxMessage.id).label("head"))
+                .where(OutboxMessage.status == OutboxStatus.PENDING)
                 .group_by(col(OutboxMessage.receiver_key))
+                .subquery()
             )
-            heads = [i for key, i in (await session.exec(heads_query)).all() if key not in self._inflight]
-            if not heads:
-                return 0
-            rows = (await session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(heads[:5000])))).all()
-        now = utcnow()
-        due = sorted((r for r in rows if r.next_attempt_at <= now), key=lambda r: r.id or 0)[:free]
+            due_query = (
+                select(OutboxMessage)
+                .join(heads, col(OutboxMessage.id) == heads.c.head)
+                .where(col(OutboxMessage.next_attempt_at) <= utcnow())
+                .order_by(col(OutboxMessage.id))
+                .limit(free + len(self._inflight))
+            )
+            due = [r for r in (await session.exec(due_query)).all() if r.receiver_key not in self._inflight][:free]
         if not due:
             return 0
         keys = [head.receiver_key for head in due]
         async with self._sessions() as session:  # one query for every worker of this round
             query = (
                 select(OutboxMessage)
-                .where(OutboxMessage.status == "pending", col(OutboxMessage.receiver_key).in_(keys))
+                .where(OutboxMessage.status == OutboxStatus.PENDING, col(OutboxMessage.receiver_key).in_(keys))
                 .order_by(col(OutboxMessage.id))
                 .limit(len(keys) * 32)
             )
@@ -211,7 +215,7 @@ class Dispatcher:
         try:
             results = await self._drain_queue(rows)
             await self._record(results, {row.id: row for row in rows})
-        except Exception as exc:  # the database may be away; the messages stay pending
+        except STORAGE_ERRORS as exc:  # the database may be away; the messages stay pending
             _log.warning("outbox_worker_failed", receiver=key, error=type(exc).__name__)
         finally:
             self._inflight.pop(key, None)
@@ -223,38 +227,45 @@ class Dispatcher:
         for message in queue:
             result = await self._deliver(message)
             results.append(result)
-            if result.status in ("retry", "wait"):
+            if result.status in (_RETRY, _WAIT):
                 break
         return results
 
     async def _deliver(self, message: OutboxMessage) -> _Result:
+        """One attempt through the same send path as routed requests (breakers, failover)."""
         assert message.id is not None
         platform = await self._routing.platform(message.receiver_platform_id)
         if platform is None or platform.status is not ConnectionStatus.CONNECTED or platform.token is None:
-            return _Result(message.id, "skipped", "receiver not connected")
+            return _Result(message.id, OutboxStatus.SKIPPED, "receiver not connected")
         endpoint = platform.endpoint(message.module, InterfaceRole(message.interface_role))
         if endpoint is None:
-            return _Result(message.id, "skipped", "receiver has no such endpoint")
-        request = _request(message, platform, endpoint, self._settings)
-        breaker = self._breakers.get(origin_of(request.url)) if self._breakers else None
-        permit = breaker.acquire() if breaker is not None else None
-        if breaker is not None and permit is None:
-            return _Result(message.id, "wait", "circuit open")
+            return _Result(message.id, OutboxStatus.SKIPPED, "receiver has no such endpoint")
         try:
-            reply = await self._adapter.send(request)
-        except TransportError as exc:
-            if breaker is not None and permit is not None:
-                breaker.record(permit, False)
-            return _Result(message.id, "retry", type(exc).__name__)
-        if breaker is not None and permit is not None:
-            breaker.record(permit, reply.status < 500)
+            url = build_url(endpoint, parse_segments(message.rest), parse_qsl(message.query, keep_blank_values=True))
+        except (InvalidParameters, ValueError):
+            return _Result(message.id, OutboxStatus.DEAD, "stored path is not a checked path")
+        request = outbound_request(
+            platform=platform,
+            method=message.method,
+            url=url,
+            body=message.body.encode("utf-8") if message.body else None,
+            correlation_id=message.correlation_id,
+            routing=_routing(message),
+            default_timeout=self._settings.request_timeout_seconds,
+        )
+        try:
+            reply = await self._send.send(request, platform=platform, receiver=message.receiver_key)
+        except BreakerOpen:
+            return _Result(message.id, _WAIT, "circuit open")
+        except HubError as exc:
+            return _Result(message.id, _RETRY, exc.message)
         envelope = parse_envelope(reply.body)
         status = envelope["status_code"] if envelope else None
         if reply.status >= 500 or reply.status in (401, 408, 429) or status is None or 3000 <= status < 4000:
-            return _Result(message.id, "retry", f"HTTP {reply.status}, status_code {status}")
+            return _Result(message.id, _RETRY, f"HTTP {reply.status}, status_code {status}")
         if 1000 <= status < 2000 and reply.status < 300:
-            return _Result(message.id, "delivered")
-        return _Result(message.id, "rejected", f"HTTP {reply.status}, status_code {status}")
+            return _Result(message.id, OutboxStatus.DELIVERED)
+        return _Result(message.id, OutboxStatus.REJECTED, f"HTTP {reply.status}, status_code {status}")
 
     async def _record(self, results: list[_Result], rows: dict[int | None, OutboxMessage]) -> None:
         """Record one worker's outcomes. Workers finishing together share one transaction (group
@@ -270,7 +281,7 @@ class Dispatcher:
                     batch, self._results = self._results, []
                     try:
                         await self._write([(r, m) for r, m, _ in batch])
-                    except Exception as exc:
+                    except STORAGE_ERRORS as exc:
                         for *_, future in batch:
                             if not future.done():
                                 future.set_exception(exc)
@@ -292,19 +303,19 @@ class Dispatcher:
 
     def _apply(self, result: _Result, row: OutboxMessage, now: datetime) -> None:
         row.last_error = result.error[:255] if result.error else None
-        if result.status == "wait":  # breaker open: no attempt was made, try after its cooldown
+        if result.status == _WAIT:  # breaker open: no attempt was made, try after its cooldown
             row.next_attempt_at = now + timedelta(seconds=self._settings.breaker_reset_seconds)
-        elif result.status == "retry":
+        elif result.status == _RETRY:
             row.attempts += 1
             if row.attempts >= self._settings.outbox_max_attempts:
-                row.status, row.finished_at = "dead", now
+                row.status, row.finished_at = OutboxStatus.DEAD, now
                 _log.warning("outbox_dead", message=row.id, receiver=row.receiver_key, error=row.last_error)
             else:
                 row.next_attempt_at = now + timedelta(seconds=self._backoff(row.attempts))
         else:
-            row.attempts += result.status != "skipped"
+            row.attempts += result.status != OutboxStatus.SKIPPED
             row.status, row.finished_at = result.status, now
-            self.delivered += result.status == "delivered"
+            self.delivered += result.status == OutboxStatus.DELIVERED
 
     def _backoff(self, attempts: int) -> float:
         ceiling = min(
@@ -318,7 +329,7 @@ class Dispatcher:
         async with session_scope(self._sessions) as session:
             await session.exec(
                 delete(OutboxMessage).where(
-                    col(OutboxMessage.status) != "pending", col(OutboxMessage.finished_at) < cutoff
+                    col(OutboxMessage.status) != OutboxStatus.PENDING, col(OutboxMessage.finished_at) < cutoff
                 )
             )
 
@@ -344,27 +355,12 @@ def _fan_out(broadcast: Broadcast, target: Candidate, settings: Settings) -> Out
     )
 
 
-def _request(message: OutboxMessage, platform: PlatformRoute, endpoint: str, settings: Settings) -> OutboundRequest:
-    assert platform.token is not None
-    headers = {
-        "Authorization": authorization_header(platform.token, platform.encoding),
-        "X-Request-ID": new_message_id(),
-        "X-Correlation-ID": message.correlation_id,
-    }
+def _routing(message: OutboxMessage) -> dict[str, str] | None:
+    """Broadcast deliveries carry TO = receiving party, FROM = hub; ClientInfo PUTs none (a
+    configuration module, transport_and_format.asciidoc 400-403)."""
     if message.to_country_code and message.to_party_id and message.from_country_code and message.from_party_id:
-        headers |= {
-            "OCPI-to-country-code": message.to_country_code,
-            "OCPI-to-party-id": message.to_party_id,
-            "OCPI-from-country-code": message.from_country_code,
-            "OCPI-from-party-id": message.from_party_id,
-        }
-    body = message.body.encode("utf-8") if message.body else None
-    if body:
-        headers["Content-Type"] = "application/json"
-    return OutboundRequest(
-        method=message.method,
-        url=join_url(endpoint, message.rest, message.query),
-        headers=headers,
-        body=body,
-        timeout_seconds=platform.timeout_seconds or settings.request_timeout_seconds,
-    )
+        return routing_headers(
+            to=PartyKey(message.to_country_code, message.to_party_id),
+            from_=PartyKey(message.from_country_code, message.from_party_id),
+        )
+    return None

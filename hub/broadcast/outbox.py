@@ -3,25 +3,22 @@
 A Broadcast Push is one `broadcast` row, written in the transaction that accepts it, so the
 pusher's answer does not depend on how many receivers there are; the dispatcher expands it
 into one `outbox_message` per receiving party. HubClientInfo PUTs are written as
-`outbox_message` rows directly, in the transaction that changes a platform's status.
+`outbox_message` rows directly, in the transaction that changes a platform's status
+(`hub.liveness.clientinfo`).
 """
 
 from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hub.db.models import Broadcast, OutboxMessage
+from hub.db.models import Broadcast
 from hub.types import InterfaceRole, PartyKey, Role
 
-__all__ = ["enqueue_broadcast", "enqueue_message", "party_queue", "platform_queue"]
+__all__ = ["enqueue_broadcast", "party_queue"]
 
 
 def party_queue(key: PartyKey) -> str:
     return f"party:{key}"
-
-
-def platform_queue(platform_id: int) -> str:
-    return f"platform:{platform_id}"
 
 
 async def enqueue_broadcast(
@@ -54,8 +51,3 @@ async def enqueue_broadcast(
     session.add(row)
     await session.flush()
     return row
-
-
-async def enqueue_message(session: AsyncSession, message: OutboxMessage) -> None:
-    session.add(message)
-    await session.flush()

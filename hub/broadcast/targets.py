@@ -14,10 +14,9 @@ from hub.routing.agreements import AgreementPolicy
 from hub.routing.table import PlatformRoute
 from hub.types import ConnectionStatus, InterfaceRole, PartyKey, Role
 
-__all__ = ["Candidate", "broadcast_targets", "pusher_role"]
+__all__ = ["Candidate", "audience", "broadcast_targets"]
 
 _CPO_AUDIENCE = frozenset({Role.EMSP, Role.NSP, Role.OTHER})
-_TOKEN_OWNER_MODULES = frozenset({"tokens"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,14 +24,6 @@ class Candidate:
     key: PartyKey
     role: Role
     platform: PlatformRoute
-
-
-def pusher_role(roles: Collection[Role], module: str) -> Role:
-    """The role a party pushes in: tokens are eMSP data, the other modules CPO data."""
-    preferred = Role.EMSP if module in _TOKEN_OWNER_MODULES else Role.CPO
-    if preferred in roles:
-        return preferred
-    return sorted(roles)[0] if roles else Role.OTHER
 
 
 def audience(role: Role, extra_cpo_audience: Collection[Role]) -> frozenset[Role]:

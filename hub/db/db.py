@@ -9,14 +9,20 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hub.settings import Settings
 
-__all__ = ["SessionFactory", "create_engine", "is_sqlite", "session_factory", "session_scope"]
+__all__ = ["STORAGE_ERRORS", "SessionFactory", "create_engine", "is_sqlite", "session_factory", "session_scope"]
 
 SessionFactory = async_sessionmaker[AsyncSession]
+
+# What the database being away looks like: SQLAlchemy's errors (the driver's wrapped), a refused
+# or broken connection, a timeout. Background loops catch these and try again; anything else is a
+# bug and ends the task loudly.
+STORAGE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, OSError, TimeoutError)
 
 
 def is_sqlite(url: str) -> bool:

@@ -8,6 +8,7 @@ are stored encrypted (`hub.token_vault`).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,9 +22,9 @@ __all__ = [
     "Endpoint",
     "Lease",
     "OutboxMessage",
+    "OutboxStatus",
     "Party",
     "Platform",
-    "ProxyUrl",
     "RegistryRevision",
     "StoredObject",
     "UtcDateTime",
@@ -116,33 +117,6 @@ class RegistryRevision(SQLModel, table=True):
     revision: int = 0
 
 
-class ProxyUrl(SQLModel, table=True):
-    """A hub URL standing in for a URL a party cannot reach (requirements §3.9, checklist F).
-
-    `kind` is `page` (a Link next page), `location` (a CDR Location) or `callback` (a command or
-    charging-profile response_url). Only `caller_platform_id` may follow it; the hub then calls
-    `target_url` on `target_platform_id` with that platform's token and the stored routing headers.
-    """
-
-    __tablename__ = "proxy_url"
-
-    id: str = Field(primary_key=True, max_length=43)
-    kind: str = Field(max_length=16)
-    module: str = Field(max_length=64)
-    target_url: str = Field(max_length=2048)
-    target_platform_id: int = Field(
-        sa_column=sa.Column(sa.Integer, sa.ForeignKey("platform.id", ondelete="CASCADE"), nullable=False)
-    )
-    caller_platform_id: int = Field(
-        sa_column=sa.Column(sa.Integer, sa.ForeignKey("platform.id", ondelete="CASCADE"), nullable=False)
-    )
-    to_country_code: str = Field(max_length=2)
-    to_party_id: str = Field(max_length=3)
-    from_country_code: str = Field(max_length=2)
-    from_party_id: str = Field(max_length=3)
-    expires_at: datetime = Field(sa_column=_ts())
-
-
 class StoredObject(SQLModel, table=True):
     """Published data that passed through the hub (locations, tariffs, tokens), for GET All and
     Open Routing. Sessions and CDRs are kept as ownership only (`data` null): they are personal."""
@@ -184,9 +158,19 @@ class Broadcast(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
+class OutboxStatus(StrEnum):
+    """Where an outbox message is: waiting (`pending`), or finished one of four ways."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"  # the receiver answered 1xxx
+    REJECTED = "rejected"  # the receiver answered a client error (2xxx): final, never re-sent
+    SKIPPED = "skipped"  # the receiver was not CONNECTED or no longer has the endpoint
+    DEAD = "dead"  # outbox_max_attempts failed attempts; `ocpi-hub outbox replay` re-queues
+
+
 class OutboxMessage(SQLModel, table=True):
     """One delivery the hub owes a receiver: FIFO per `receiver_key`, retried with backoff,
-    dead after too many attempts. Status: pending, delivered, skipped, dead."""
+    dead after too many attempts (`OutboxStatus`)."""
 
     __tablename__ = "outbox_message"
     __table_args__ = (sa.Index("ix_outbox_queue", "status", "receiver_key", "id"),)
@@ -207,7 +191,7 @@ class OutboxMessage(SQLModel, table=True):
     query: str = Field(default="", max_length=1024)
     body: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     correlation_id: str = Field(max_length=255)
-    status: str = Field(default="pending", max_length=12)
+    status: str = Field(default=OutboxStatus.PENDING.value, max_length=12)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     last_error: str | None = Field(default=None, max_length=255)

@@ -1,44 +1,43 @@
-"""Runs a Forward: the one place that sends routed traffic and shapes the reply.
+"""Runs a Forward: builds the outbound request from the request value, sends it through the one
+send path, and shapes the reply.
 
-Per request (requirements §3.3): the receiver's token encoded for its version, a new
-X-Request-ID, the same X-Correlation-ID, OCPI-to/from unchanged, the body byte for byte unless
-a `response_url` must be replaced. The reply keeps the receiver's HTTP status and envelope,
-goes back with the requester's X-Request-ID, and has its `Link` / `Location` replaced by hub
-URLs. Transport failures become 4002 / 4003 (`delivery`), non-OCPI replies 4000; nothing is retried.
+Per request (requirements §3.3): the URL is the receiver's registered endpoint plus the checked
+path parameters and query (`hub.ocpi.urls`); OCPI-to/from are the values ingress checked; the body
+goes byte for byte unless a `response_url` must be replaced by a hub URL. The reply keeps the
+receiver's HTTP status and envelope whatever the status (an eMSP's 404 with 2004 reaches the CPO as
+such), goes back with the requester's X-Request-ID, and has its `Link` / `Location` replaced by hub
+URLs. Transport failures become 4002 / 4003, replies that are no OCPI envelope 4000; nothing is
+retried. A push changes the hub's mirror only once the receiver accepted it (1xxx).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
 import orjson
 import structlog
 from starlette.responses import Response
 
 from hub.errors import HubError, OcpiError
-from hub.forwarding.contract import OutboundRequest, UpstreamResponse
-from hub.forwarding.delivery import Delivery
-from hub.forwarding.proxies import ProxyKind, ProxyStore, ProxyTarget
-from hub.forwarding.rewrite import (
-    CALLBACK_MODULES,
-    body_response_url,
-    next_link,
-    query_response_url,
-    replace_next_link,
-    with_query_response_url,
-)
+from hub.forwarding.contract import UpstreamResponse
+from hub.forwarding.outbound import outbound_request
+from hub.forwarding.proxies import Proxies, ProxyKind, ProxyTarget
+from hub.forwarding.rewrite import CALLBACK_MODULES, body_response_url, next_link, replace_next_link
+from hub.forwarding.send import SendPath
+from hub.identity import Identity
+from hub.mirror.updates import store_update_for
+from hub.mirror.writer import StoreWriter
 from hub.ocpi.envelope import error_response, parse_envelope
-from hub.ocpi.headers import authorization_header, new_message_id
-from hub.routing.table import PlatformRoute
-from hub.types import PartyKey
+from hub.ocpi.headers import routing_headers
+from hub.ocpi.request import OcpiRequest
+from hub.ocpi.urls import build_url, encode_path
+from hub.routing.decide import Forward
 from hub.validation import PayloadValidator, ValidationContext
 
-__all__ = ["Call", "Forwarder", "UNPARSED"]
+__all__ = ["Forwarder"]
 
 _log = structlog.get_logger("hub.route")
-UNPARSED: Any = object()
 _PASS_HEADERS = (
     "x-total-count",
     "x-limit",
@@ -50,150 +49,170 @@ _PASS_HEADERS = (
 
 
 @dataclass(frozen=True, slots=True)
-class Call:
-    """One request the hub is about to send on behalf of a party."""
-
-    method: str
-    module: str
+class _Prepared:
     url: str
-    to: PartyKey
-    from_: PartyKey
-    routing_headers: dict[str, str]
-    target: PlatformRoute
-    caller_platform_id: int
-    request_id: str
-    correlation_id: str
     body: bytes | None
-    parsed: Any
-    version: str
-    started: float
-    validation: ValidationContext | None = None
 
 
 class Forwarder:
     def __init__(
-        self, *, delivery: Delivery, proxies: ProxyStore, validator: PayloadValidator, default_timeout: float
+        self,
+        *,
+        send: SendPath,
+        proxies: Proxies,
+        validator: PayloadValidator,
+        mirror: StoreWriter,
+        default_timeout: float,
     ) -> None:
-        self._delivery = delivery
+        self._send = send
         self._proxies = proxies
         self._validator = validator
+        self._mirror = mirror
         self._default_timeout = default_timeout
 
-    async def run(self, call: Call) -> Response:
-        ids = {"X-Request-ID": call.request_id, "X-Correlation-ID": call.correlation_id}
+    async def run(
+        self, request: OcpiRequest, forward: Forward, caller: Identity, *, started: float, checked: bool = True
+    ) -> Response:
+        """Send `request` as `forward` says and answer the caller. `checked=False` for hub URLs
+        being followed (their payloads are not module payloads of a known path)."""
+        ids = {"X-Request-ID": request.request_id, "X-Correlation-ID": request.correlation_id}
+        validation = _validation(request, caller, forward) if checked else None
         try:
-            call = await self._rewrite_callbacks(call)
-            reply = await self._delivery.send(
-                self._outbound(call), alternates=call.target.alternates, receiver=str(call.to)
+            if validation is not None and request.body is not None:
+                self._validator.check_request(validation, request.parsed)
+            prepared = self._prepare(request, forward, caller)
+            outbound = outbound_request(
+                platform=forward.route.platform,
+                method=request.method,
+                url=prepared.url,
+                body=prepared.body,
+                correlation_id=request.correlation_id,
+                routing=_routing(request, forward),
+                default_timeout=self._default_timeout,
             )
-        except OcpiError as refused:
-            self._audit(call, status=refused.http_status, ocpi_status=refused.status_code, receiver_ms=None)
-            return error_response(refused, headers=ids)
-        envelope = parse_envelope(reply.body)
-        if envelope is None:
-            bad = HubError(f"Receiver {call.to} sent a reply that is not an OCPI response (HTTP {reply.status})")
-            self._audit(call, status=reply.status, ocpi_status=4000, receiver_ms=reply.elapsed_ms)
-            return error_response(bad, headers=ids)
-        ocpi_status: int = envelope["status_code"]
-        if call.validation is not None:
-            try:
-                self._validator.check_reply(call.validation, envelope)
-            except OcpiError as invalid:
-                self._audit(
-                    call, status=invalid.http_status, ocpi_status=invalid.status_code, receiver_ms=reply.elapsed_ms
+            reply = await self._send.send(outbound, platform=forward.route.platform, receiver=str(forward.receiver))
+            envelope = parse_envelope(reply.body)
+            if envelope is None:
+                raise HubError(
+                    f"Receiver {forward.receiver} sent a reply that is not an OCPI response (HTTP {reply.status})"
                 )
-                return error_response(invalid, headers=ids)
-        headers = await self._reply_headers(call, reply, ids)
-        self._audit(call, status=reply.status, ocpi_status=ocpi_status, receiver_ms=reply.elapsed_ms)
+            if validation is not None:
+                self._validator.check_reply(validation, envelope)
+        except OcpiError as refused:
+            self._audit(request, forward, started, status=refused.http_status, ocpi_status=refused.status_code)
+            return error_response(refused, headers=ids)
+        ocpi_status: int = envelope["status_code"]
+        if checked and 1000 <= ocpi_status < 2000 and reply.status < 300:
+            update = store_update_for(request, forward.sender)
+            if update is not None:
+                self._mirror.submit(update)
+        headers = self._reply_headers(request, forward, caller, reply, ids)
+        self._audit(request, forward, started, status=reply.status, ocpi_status=ocpi_status, reply=reply)
         return Response(reply.body, status_code=reply.status, headers=headers, media_type="application/json")
 
-    def _outbound(self, call: Call) -> OutboundRequest:
-        assert call.target.token is not None
-        headers = {
-            "Authorization": authorization_header(call.target.token, call.target.encoding),
-            "X-Request-ID": new_message_id(),
-            "X-Correlation-ID": call.correlation_id,
-            **call.routing_headers,
-        }
-        if call.body:
-            headers["Content-Type"] = "application/json"
-        return OutboundRequest(
-            method=call.method,
-            url=call.url,
-            headers=headers,
-            body=call.body or None,
-            timeout_seconds=call.target.timeout_seconds or self._default_timeout,
-        )
+    def _prepare(self, request: OcpiRequest, forward: Forward, caller: Identity) -> _Prepared:
+        """The URL and body to send: a response_url the receiver would call directly becomes a hub URL
+        that leads back to the requester with TO = requester, FROM = receiver (checklist F 61-62)."""
+        query = list(request.query)
+        body = request.body
+        if request.module in CALLBACK_MODULES:
+            query = [(k, self._callback(request, forward, caller, v) if k == "response_url" else v) for k, v in query]
+            original = body_response_url(request.parsed)
+            if original:
+                hub_url = self._callback(request, forward, caller, original)
+                body = orjson.dumps({**request.parsed, "response_url": hub_url})
+        return _Prepared(build_url(forward.endpoint, request.path.values, query), body)
 
-    async def _rewrite_callbacks(self, call: Call) -> Call:
-        """A response_url the receiver would call directly becomes a hub URL that leads back to
-        the requester with TO = requester, FROM = receiver (checklist F 61-62)."""
-        if call.module not in CALLBACK_MODULES:
-            return call
-        base, _, query = call.url.partition("?")
-        original = query_response_url(query) if query else None
-        if original:
-            hub_url = await self._callback(call, original)
-            call = replace(call, url=f"{base}?{with_query_response_url(query, hub_url)}")
-        original = body_response_url(call.parsed)
-        if original:
-            hub_url = await self._callback(call, original)
-            call = replace(call, body=orjson.dumps({**call.parsed, "response_url": hub_url}))
-        return call
-
-    async def _callback(self, call: Call, original: str) -> str:
+    def _callback(self, request: OcpiRequest, forward: Forward, caller: Identity, original: str) -> str:
         target = ProxyTarget(
             kind=ProxyKind.CALLBACK,
-            module=call.module,
+            module=request.module,
             target_url=original,
-            target_platform_id=call.caller_platform_id,
-            caller_platform_id=call.target.platform_id,
-            to=call.from_,
-            from_=call.to,
+            target_platform_id=caller.platform_id,
+            caller_platform_id=forward.route.platform.platform_id,
+            to=forward.sender,
+            from_=forward.receiver,
         )
-        return await self._proxies.create(target, version=call.version)
+        return self._proxies.mint(target, version=request.version)
 
-    async def _reply_headers(self, call: Call, reply: UpstreamResponse, ids: dict[str, str]) -> dict[str, str]:
+    def _reply_headers(
+        self, request: OcpiRequest, forward: Forward, caller: Identity, reply: UpstreamResponse, ids: dict[str, str]
+    ) -> dict[str, str]:
         headers = dict(ids)
         for name in _PASS_HEADERS:
             if name in reply.headers:
                 headers[name] = reply.headers[name]
-        headers.setdefault("ocpi-to-country-code", call.from_.country_code)
-        headers.setdefault("ocpi-to-party-id", call.from_.party_id)
-        headers.setdefault("ocpi-from-country-code", call.to.country_code)
-        headers.setdefault("ocpi-from-party-id", call.to.party_id)
+        headers.setdefault("ocpi-to-country-code", forward.sender.country_code)
+        headers.setdefault("ocpi-to-party-id", forward.sender.party_id)
+        headers.setdefault("ocpi-from-country-code", forward.receiver.country_code)
+        headers.setdefault("ocpi-from-party-id", forward.receiver.party_id)
         link = reply.headers.get("link")
         following = next_link(link)
         if link and following:
-            headers["link"] = replace_next_link(link, await self._follow(call, ProxyKind.PAGE, following))
+            headers["link"] = replace_next_link(link, self._follow(request, forward, caller, ProxyKind.PAGE, following))
         location = reply.headers.get("location")
-        if location and call.module == "cdrs" and call.method == "POST":
-            headers["location"] = await self._follow(call, ProxyKind.LOCATION, location)
+        if location and request.module == "cdrs" and request.method == "POST":
+            headers["location"] = self._follow(request, forward, caller, ProxyKind.LOCATION, location)
         return headers
 
-    async def _follow(self, call: Call, kind: str, url: str) -> str:
+    def _follow(self, request: OcpiRequest, forward: Forward, caller: Identity, kind: str, url: str) -> str:
         target = ProxyTarget(
             kind=kind,
-            module=call.module,
+            module=request.module,
             target_url=url,
-            target_platform_id=call.target.platform_id,
-            caller_platform_id=call.caller_platform_id,
-            to=call.to,
-            from_=call.from_,
+            target_platform_id=forward.route.platform.platform_id,
+            caller_platform_id=caller.platform_id,
+            to=forward.receiver,
+            from_=forward.sender,
         )
-        return await self._proxies.create(target, version=call.version)
+        return self._proxies.mint(target, version=request.version)
 
-    def _audit(self, call: Call, *, status: int, ocpi_status: int | None, receiver_ms: float | None) -> None:
-        total_ms = (time.perf_counter() - call.started) * 1000
+    def _audit(
+        self,
+        request: OcpiRequest,
+        forward: Forward,
+        started: float,
+        *,
+        status: int,
+        ocpi_status: int | None,
+        reply: UpstreamResponse | None = None,
+    ) -> None:
+        total_ms = (time.perf_counter() - started) * 1000
+        receiver_ms = reply.elapsed_ms if reply is not None else None
         _log.info(
             "routed",
-            from_party=str(call.from_),
-            to_party=str(call.to),
-            module=call.module,
-            method=call.method,
-            receiver=call.target.name,
+            from_party=str(forward.sender),
+            to_party=str(forward.receiver),
+            module=request.module,
+            method=request.method,
+            receiver=forward.route.platform.name,
             status=status,
             ocpi_status=ocpi_status,
             hub_ms=round(total_ms - (receiver_ms or 0.0), 3),
             receiver_ms=round(receiver_ms, 3) if receiver_ms is not None else None,
         )
+
+
+def _routing(request: OcpiRequest, forward: Forward) -> dict[str, str]:
+    """OCPI-to/from as ingress checked them (checklist C.31); the hub's own values where it
+    inferred FROM or chose TO (Open Routing)."""
+    headers = routing_headers(to=forward.receiver, from_=forward.sender)
+    if request.to is not None:
+        headers["OCPI-to-country-code"] = request.to.country_code
+        headers["OCPI-to-party-id"] = request.to.party_id
+    if request.from_ is not None:
+        headers["OCPI-from-country-code"] = request.from_.country_code
+        headers["OCPI-from-party-id"] = request.from_.party_id
+    return headers
+
+
+def _validation(request: OcpiRequest, caller: Identity, forward: Forward) -> ValidationContext:
+    return ValidationContext(
+        sender_platform=caller.platform_name,
+        receiver_platform=forward.route.platform.name,
+        version=request.version,
+        module=request.module,
+        interface=request.interface,
+        method=request.method,
+        rest=encode_path(request.path.values),
+    )

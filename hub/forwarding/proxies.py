@@ -1,20 +1,29 @@
-"""Hub URLs that stand in for URLs a party cannot reach, stored in SQL with an expiry so any
-hub process can serve them (requirements §3.9, checklist F 60-63)."""
+"""Hub URLs that stand in for URLs a party cannot reach (requirements §3.9, checklist F 60-63),
+minted without a database row: the target is sealed into the URL itself.
+
+A hub URL is `{public_url}/ocpi/{version}/proxy/{sealed}` where `sealed` is the target (kind,
+module, target URL, target and caller platform, to and from) encrypted and authenticated with
+Fernet under a key derived from `secret_key`, with its minting time inside. Any hub process
+with the same secret can open it; nobody can forge or read one (a party never learns the other
+party's URL); it expires after `proxy_url_ttl_seconds`; only the platform it was issued to may
+follow it. Changing `secret_key` voids every hub URL issued before.
+"""
 
 from __future__ import annotations
 
-import secrets
+import base64
 from dataclasses import dataclass
-from datetime import timedelta
 
-from sqlalchemy import delete
-from sqlmodel import col
+import orjson
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from hub.db.db import SessionFactory, session_scope
-from hub.db.models import ProxyUrl, utcnow
 from hub.types import PartyKey
 
-__all__ = ["ProxyKind", "ProxyStore", "ProxyTarget"]
+__all__ = ["ProxyKind", "ProxyTarget", "Proxies"]
+
+_MAX_SEALED = 4096
 
 
 class ProxyKind:
@@ -34,56 +43,51 @@ class ProxyTarget:
     from_: PartyKey
 
 
-class ProxyStore:
-    def __init__(self, *, sessions: SessionFactory, public_url: str, ttl_seconds: int) -> None:
-        self._sessions = sessions
+class Proxies:
+    def __init__(self, *, secret_key: str, public_url: str, ttl_seconds: int) -> None:
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"ocpi-hub proxy url").derive(
+            secret_key.encode()
+        )
+        self._fernet = Fernet(base64.urlsafe_b64encode(key))
         self._public_url = public_url
-        self._ttl = timedelta(seconds=ttl_seconds)
+        self._ttl = ttl_seconds
 
-    def url_for(self, version: str, proxy_id: str) -> str:
-        return f"{self._public_url}/ocpi/{version}/proxy/{proxy_id}"
+    def mint(self, target: ProxyTarget, *, version: str) -> str:
+        payload = orjson.dumps(
+            [
+                target.kind,
+                target.module,
+                target.target_url,
+                target.target_platform_id,
+                target.caller_platform_id,
+                target.to.country_code,
+                target.to.party_id,
+                target.from_.country_code,
+                target.from_.party_id,
+            ]
+        )
+        sealed = self._fernet.encrypt(payload).decode("ascii").rstrip("=")
+        return f"{self._public_url}/ocpi/{version}/proxy/{sealed}"
 
-    async def create(self, target: ProxyTarget, *, version: str) -> str:
-        proxy_id = secrets.token_urlsafe(24)
-        async with session_scope(self._sessions) as session:
-            session.add(
-                ProxyUrl(
-                    id=proxy_id,
-                    kind=target.kind,
-                    module=target.module,
-                    target_url=target.target_url,
-                    target_platform_id=target.target_platform_id,
-                    caller_platform_id=target.caller_platform_id,
-                    to_country_code=target.to.country_code,
-                    to_party_id=target.to.party_id,
-                    from_country_code=target.from_.country_code,
-                    from_party_id=target.from_.party_id,
-                    expires_at=utcnow() + self._ttl,
-                )
+    def open(self, sealed: str, *, caller_platform_id: int) -> ProxyTarget | None:
+        """The target behind a hub URL, if it is genuine, unexpired and issued to this caller."""
+        if not sealed or len(sealed) > _MAX_SEALED:
+            return None
+        try:
+            padded = sealed + "=" * (-len(sealed) % 4)
+            kind, module, url, target_id, caller_id, to_cc, to_pid, from_cc, from_pid = orjson.loads(
+                self._fernet.decrypt(padded.encode("ascii"), ttl=self._ttl)
             )
-        return self.url_for(version, proxy_id)
-
-    async def resolve(self, proxy_id: str, *, caller_platform_id: int) -> ProxyTarget | None:
-        """The target behind a hub URL, if it exists, has not expired and belongs to this caller."""
-        if len(proxy_id) > 43:
+        except (InvalidToken, ValueError, TypeError, UnicodeEncodeError):
             return None
-        async with self._sessions() as session:
-            row = await session.get(ProxyUrl, proxy_id)
-        if row is None or row.caller_platform_id != caller_platform_id:
-            return None
-        if row.expires_at < utcnow():
+        if caller_id != caller_platform_id:
             return None
         return ProxyTarget(
-            kind=row.kind,
-            module=row.module,
-            target_url=row.target_url,
-            target_platform_id=row.target_platform_id,
-            caller_platform_id=row.caller_platform_id,
-            to=PartyKey.of(row.to_country_code, row.to_party_id),
-            from_=PartyKey.of(row.from_country_code, row.from_party_id),
+            kind=kind,
+            module=module,
+            target_url=url,
+            target_platform_id=target_id,
+            caller_platform_id=caller_id,
+            to=PartyKey(to_cc, to_pid),
+            from_=PartyKey(from_cc, from_pid),
         )
-
-    async def purge_expired(self) -> int:
-        async with session_scope(self._sessions) as session:
-            result = await session.exec(delete(ProxyUrl).where(col(ProxyUrl.expires_at) < utcnow()))
-        return int(getattr(result, "rowcount", 0) or 0)

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
-__all__ = ["CALLBACK_MODULES", "next_link", "query_response_url", "replace_next_link", "with_query_response_url"]
+__all__ = ["CALLBACK_MODULES", "body_response_url", "next_link", "replace_next_link"]
 
 CALLBACK_MODULES = frozenset({"commands", "chargingprofiles"})
 _LINK = re.compile(r'<([^>]*)>\s*;\s*rel\s*=\s*"?next"?', re.IGNORECASE)
@@ -27,18 +26,6 @@ def next_link(header: str | None) -> str | None:
 
 def replace_next_link(header: str, new_url: str) -> str:
     return _LINK.sub(f'<{new_url}>; rel="next"', header, count=1)
-
-
-def query_response_url(query: str) -> str | None:
-    for key, value in parse_qsl(query, keep_blank_values=True):
-        if key == "response_url":
-            return value
-    return None
-
-
-def with_query_response_url(query: str, new_url: str) -> str:
-    pairs = [(k, new_url if k == "response_url" else v) for k, v in parse_qsl(query, keep_blank_values=True)]
-    return urlencode(pairs)
 
 
 def body_response_url(body: Any) -> str | None:

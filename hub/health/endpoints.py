@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hub.db.models import OutboxMessage, utcnow
+from hub.db.db import STORAGE_ERRORS
+from hub.db.models import OutboxMessage, OutboxStatus, utcnow
 from hub.state import hub_state
 
 __all__ = ["health_routes"]
@@ -36,12 +37,14 @@ async def ready(request: Request) -> Response:
             await conn.execute(text("SELECT 1"))
             oldest = (
                 await conn.execute(
-                    select(func.min(col(OutboxMessage.created_at))).where(col(OutboxMessage.status) == "pending")
+                    select(func.min(col(OutboxMessage.created_at))).where(
+                        col(OutboxMessage.status) == OutboxStatus.PENDING
+                    )
                 )
             ).scalar()
         checks["database"] = "ok"
         checks["outbox_lag_seconds"] = _age(oldest)
-    except Exception as exc:  # report, never raise: this endpoint exists to say what is wrong
+    except STORAGE_ERRORS as exc:  # report, never raise: this endpoint exists to say what is wrong
         checks["database"] = f"error: {type(exc).__name__}"
         healthy = False
     silence = (utcnow() - hub.dispatcher.heartbeat).total_seconds()

@@ -1,29 +1,30 @@
-"""Which pushes change the store, and how (a pure mapping from a request to a StoreUpdate)."""
+"""Which pushes change the mirror, and how (a pure mapping from a request to a StoreUpdate)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from hub.mirror.merge import STORED_MODULES, StoreUpdate
-from hub.ocpi.paths import object_path
-from hub.types import InterfaceRole
+from hub.ocpi.request import OcpiRequest
+from hub.types import InterfaceRole, PartyKey
 
 __all__ = ["store_update_for"]
 
 _PUSHES = frozenset({"PUT", "PATCH", "DELETE"})
 
 
-def store_update_for(*, module: str, interface: InterfaceRole, method: str, rest: str, body: Any) -> StoreUpdate | None:
-    if interface is not InterfaceRole.RECEIVER:
+def store_update_for(request: OcpiRequest, sender: PartyKey) -> StoreUpdate | None:
+    """The mirror change a push makes; its owner is the checked sender (`hub.routing.decide`)."""
+    if request.interface is not InterfaceRole.RECEIVER:
         return None
-    if module == "cdrs" and method == "POST" and isinstance(body, dict):
-        cc, pid, cdr_id = body.get("country_code"), body.get("party_id"), body.get("id")
-        if all(isinstance(v, str) and v for v in (cc, pid, cdr_id)):
-            return StoreUpdate("cdrs", "POST", str(cc), str(pid), (str(cdr_id),), None)
+    body = request.parsed
+    if request.module == "cdrs" and request.method == "POST" and isinstance(body, dict):
+        cdr_id = body.get("id")
+        if isinstance(cdr_id, str) and cdr_id:
+            return StoreUpdate("cdrs", "POST", sender.country_code, sender.party_id, (cdr_id,), None)
         return None
-    if method not in _PUSHES or (module not in STORED_MODULES and module != "sessions"):
+    if request.method not in _PUSHES or (request.module not in STORED_MODULES and request.module != "sessions"):
         return None
-    path = object_path(module, interface, rest)
-    if path is None:
+    owner = request.path.owner
+    ids = request.path.object_ids
+    if owner is None or not ids:
         return None
-    return StoreUpdate(module, method, path.owner.country_code, path.owner.party_id, path.ids, body)
+    return StoreUpdate(request.module, request.method, owner.country_code, owner.party_id, ids, body)

@@ -13,7 +13,7 @@ import asyncio
 
 import structlog
 
-from hub.db.db import SessionFactory, session_scope
+from hub.db.db import STORAGE_ERRORS, SessionFactory, session_scope
 from hub.mirror.merge import StoreUpdate
 from hub.mirror.repository import StoreRepository
 
@@ -43,7 +43,7 @@ class StoreWriter:
                 batch.append(self._queue.get_nowait())
             try:
                 await self._write(batch)
-            except Exception as exc:  # the database may be away; the store catches up later
+            except STORAGE_ERRORS as exc:  # the database may be away; the mirror catches up later
                 _log.warning("store_write_failed", error=type(exc).__name__, updates=len(batch))
             finally:
                 for _ in batch:

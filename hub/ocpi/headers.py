@@ -9,25 +9,18 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from hub.types import PartyKey, TokenEncoding
 
 __all__ = [
-    "RoutingHeaders",
     "TokenCandidate",
     "authorization_header",
     "new_message_id",
+    "routing_headers",
     "token_candidates",
 ]
 
-REQUEST_ID = "x-request-id"
-CORRELATION_ID = "x-correlation-id"
-TO_COUNTRY = "ocpi-to-country-code"
-TO_PARTY = "ocpi-to-party-id"
-FROM_COUNTRY = "ocpi-from-country-code"
-FROM_PARTY = "ocpi-from-party-id"
 _MAX_TOKEN_HEADER = 512
 
 
@@ -80,30 +73,11 @@ def _b64decode(value: str) -> str | None:
     return text if core and core.isprintable() and " " not in core else None
 
 
-def _party(headers: Mapping[str, str], country: str, party: str) -> PartyKey | None:
-    cc, pid = headers.get(country), headers.get(party)
-    if not cc or not pid:
-        return None
-    return PartyKey.of(cc, pid)
-
-
-@dataclass(frozen=True, slots=True)
-class RoutingHeaders:
-    """The OCPI-to/from-* pair of a request, normalised; a missing pair is None."""
-
-    to: PartyKey | None
-    from_: PartyKey | None
-    to_partial: bool = False
-    from_partial: bool = False
-
-    @classmethod
-    def parse(cls, headers: Mapping[str, str]) -> RoutingHeaders:
-        def partial(a: str, b: str) -> bool:
-            return bool(headers.get(a)) != bool(headers.get(b))
-
-        return cls(
-            to=_party(headers, TO_COUNTRY, TO_PARTY),
-            from_=_party(headers, FROM_COUNTRY, FROM_PARTY),
-            to_partial=partial(TO_COUNTRY, TO_PARTY),
-            from_partial=partial(FROM_COUNTRY, FROM_PARTY),
-        )
+def routing_headers(*, to: PartyKey, from_: PartyKey) -> dict[str, str]:
+    """OCPI-to/from-* for a message from `from_` to `to` (transport_and_format.asciidoc 391-414)."""
+    return {
+        "OCPI-to-country-code": to.country_code,
+        "OCPI-to-party-id": to.party_id,
+        "OCPI-from-country-code": from_.country_code,
+        "OCPI-from-party-id": from_.party_id,
+    }

@@ -1,1 +1,2 @@
-"""The credentials handshake, in both directions, and the outbound calls it needs."""
+"""The credentials handshake, in both directions, and operator actions on the registry
+(status changes are announced through hub.liveness)."""

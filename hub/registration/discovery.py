@@ -9,9 +9,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from hub.db.repositories import EndpointSpec
 from hub.errors import ClientApiError, MissingEndpoints, UnsupportedVersion
+from hub.liveness.peer import PeerClient, PeerError
 from hub.ocpi.credentials import Version, VersionDetails
 from hub.ocpi.versions import EDITIONS, Edition
-from hub.registration.peer import PeerClient, PeerError
 from hub.types import TokenEncoding
 
 __all__ = ["Discovery", "discover", "missing_endpoints"]

@@ -12,11 +12,11 @@ from typing import Any
 
 import structlog
 
-from hub.broadcast.clientinfo import enqueue_status_change
 from hub.db.db import SessionFactory, session_scope
 from hub.db.models import Platform
 from hub.db.repositories import PartySpec, RegistryRepository
 from hub.errors import InvalidParameters
+from hub.liveness.clientinfo import enqueue_status_change
 from hub.mirror.repository import StoreRepository
 from hub.settings import Settings
 from hub.token_vault import TokenVault, new_token

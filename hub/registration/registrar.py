@@ -4,6 +4,10 @@ Hub as *receiver* (a platform registers with the hub using the token A the opera
 `accept` (POST), `update` (PUT), `unregister` (DELETE). Hub as *sender* (the hub registers with
 a platform that gave the operator a token A): `register_with`.
 
+Endpoints: `required_endpoints` (default `credentials`) is what every platform must offer; a
+platform that lacks one is refused with 3003 before anything is stored, in both directions
+(checklist 19; credentials.asciidoc 90-95).
+
 Tokens: the hub generates the token a platform uses toward the hub (C when receiving, B when
 sending) and stores only its hash; the token the hub uses toward the platform (B received,
 C received) is stored encrypted.
@@ -17,16 +21,16 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
-from hub.broadcast.clientinfo import enqueue_status_change
 from hub.db.db import SessionFactory, session_scope
 from hub.db.models import Platform
 from hub.db.repositories import PartySpec, RegistryRepository
 from hub.errors import ClientApiError, InvalidParameters, MethodNotAllowed, OcpiError
 from hub.identity import Identity, Stage
+from hub.liveness.clientinfo import enqueue_status_change
+from hub.liveness.peer import PeerClient, PeerError
 from hub.ocpi.credentials import Credentials, CredentialsRole
 from hub.ocpi.versions import Edition
 from hub.registration.discovery import discover, require_endpoints
-from hub.registration.peer import PeerClient, PeerError
 from hub.settings import Settings
 from hub.token_vault import TokenVault, new_token
 from hub.types import ConnectionStatus, PartyKey, Role, TokenEncoding
@@ -200,7 +204,8 @@ class Registrar:
             raise MethodNotAllowed(f"Platform {platform.name} is already registered")
         encoding = TokenEncoding(platform.token_encoding)
         discovery = await discover(self._peer, versions_url=versions_url, token=token_a, encoding=encoding)
-        require_endpoints(discovery, ("credentials", *self._settings.required_endpoints))
+        # the hub cannot POST without the platform's credentials endpoint, whatever is configured
+        require_endpoints(discovery, dict.fromkeys(("credentials", *self._settings.required_endpoints)))
         credentials_url = discovery.url_of("credentials")
         assert credentials_url is not None
         token_b = new_token()

@@ -1,37 +1,88 @@
-"""decide(request, entries) -> Forward | Reject. Pure and table-driven; no I/O.
+"""decide(request, sender, view) -> Forward | Broadcast | AnswerFromStore | Reject. Pure; no I/O.
 
-Spec: party-to-party routing (transport_and_format.asciidoc 517-524), hub errors
-(status_codes.asciidoc 87-103) with our policy (requirements §3.7): unknown party or a party
-without the module/interface -> 4001; known but not CONNECTED -> 4003.
+The one place that says what happens to a functional-module request, and the one place where
+the sender's identity ("this platform may speak as this party") and the ownership of pushed
+objects ("this object belongs to the sender") are checked. The caller gathers what it needs
+beforehand (`hub.routing.view`): the receiver named by OCPI-to or found by Open Routing, that
+party's route entries, the agreements and the modules the sender's platform offers.
+
+Spec: party-to-party routing (transport_and_format.asciidoc 517-524), Broadcast Push (426-457),
+GET All via the hub (476-487), Open Routing (460-473), hub errors (status_codes.asciidoc 87-103)
+with our policy (requirements §3.7): unknown party or a party without the module/interface ->
+4001; known but not CONNECTED -> 4003. Checklist C.41 (FROM), C.43 and H.73 (pushes).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
-from hub.errors import OcpiError, ReceiverUnreachable, UnknownReceiver
+from hub.errors import InvalidParameters, NotFound, OcpiError, ReceiverUnreachable, UnknownReceiver
+from hub.identity import Identity
+from hub.mirror.merge import STORED_MODULES
+from hub.ocpi.grammar import known_module
+from hub.ocpi.request import NO_BODY, OcpiRequest
+from hub.routing.agreements import AgreementPolicy
 from hub.routing.table import RouteEntry
-from hub.types import ConnectionStatus, InterfaceRole, PartyKey
+from hub.types import ConnectionStatus, InterfaceRole, PartyKey, Role
 
-__all__ = ["Forward", "Reject", "RoutedRequest", "decide", "join_url"]
+__all__ = [
+    "AnswerFromStore",
+    "Broadcast",
+    "Decision",
+    "Forward",
+    "Reject",
+    "RouteView",
+    "decide",
+    "sender_party",
+]
+
+_PUSHES = frozenset({"PUT", "PATCH", "POST", "DELETE"})
+_ID_FIELDS: dict[str, tuple[str, ...]] = {
+    "locations": ("id", "uid", "id"),
+    "sessions": ("id",),
+    "tariffs": ("id",),
+    "tokens": ("uid",),
+}
 
 
 @dataclass(frozen=True, slots=True)
-class RoutedRequest:
-    method: str
-    module: str
-    interface: InterfaceRole
-    rest: str
-    query: str
-    to: PartyKey
-    from_: PartyKey
+class RouteView:
+    """What the decision may look at: gathered by `hub.routing.view.RouteViews`."""
+
+    hub_party: PartyKey
+    receiver: PartyKey | None  # OCPI-to, or the party Open Routing found, or None
+    open_routed: bool
+    entries: tuple[RouteEntry, ...]
+    policy: AgreementPolicy
+    sender_modules: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
 class Forward:
-    target: RouteEntry
-    url: str
+    """Send the request to `route`'s platform; the reply goes back to `sender`."""
+
+    route: RouteEntry
+    endpoint: str
+    sender: PartyKey
+    receiver: PartyKey
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    """Accept a push addressed to the hub and fan it out to every party allowed to receive it."""
+
+    pusher: PartyKey
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerFromStore:
+    """GET All via the hub: the combined list from the hub's mirror, filtered for `requester`."""
+
+    requester: PartyKey
+    roles: frozenset[Role]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,25 +90,120 @@ class Reject:
     error: OcpiError
 
 
-def join_url(base: str, rest: str, query: str) -> str:
-    url = base.rstrip("/") + ("/" + rest.lstrip("/") if rest else "")
-    return f"{url}?{query}" if query else url
+Decision = Forward | Broadcast | AnswerFromStore | Reject
 
 
-def decide(request: RoutedRequest, entries: Sequence[RouteEntry]) -> Forward | Reject:
+def sender_party(request: OcpiRequest, sender: Identity) -> PartyKey:
+    """FROM must be one of the sender platform's parties; inferred if it has exactly one."""
+    if request.from_ is None:
+        keys = sender.party_keys
+        if len(keys) != 1:
+            raise InvalidParameters("OCPI-from-country-code and OCPI-from-party-id are required")
+        return next(iter(keys))
+    if not sender.serves(request.from_.key):
+        raise InvalidParameters(f"OCPI-from {request.from_.key} is not one of your registered parties")
+    return request.from_.key
+
+
+def decide(request: OcpiRequest, sender: Identity, view: RouteView) -> Decision:
+    try:
+        party = sender_party(request, sender)
+        if not known_module(request.module) and request.module not in view.sender_modules:
+            raise NotFound(f"Unknown module {request.module}")
+        _check_push(request, party)
+        if view.receiver == view.hub_party and not view.open_routed:
+            return _to_hub(request, sender, party)
+        return _forward(request, party, view)
+    except OcpiError as error:
+        return Reject(error)
+
+
+def _to_hub(request: OcpiRequest, sender: Identity, party: PartyKey) -> Decision:
+    roles = frozenset(p.role for p in sender.parties if p.key == party)
+    if request.method in _PUSHES:
+        if request.module not in STORED_MODULES or request.interface is not InterfaceRole.RECEIVER:
+            # Sessions, CDRs and commands are meant for one party (personal data, transport_and_format 449-452).
+            raise InvalidParameters(
+                f"{request.module} {request.interface.value} cannot be broadcast: address the receiving party"
+            )
+        return Broadcast(pusher=party, role=_pusher_role(roles, request.module))
+    if request.is_list_get:
+        if request.module not in STORED_MODULES:
+            raise InvalidParameters("GET All via the hub serves locations, tariffs and tokens")
+        return AnswerFromStore(requester=party, roles=roles)
+    raise InvalidParameters("A GET of one object cannot be addressed to the hub: address its owner")
+
+
+def _pusher_role(roles: Collection[Role], module: str) -> Role:
+    """The role a party pushes in: tokens are eMSP data, the other modules CPO data."""
+    preferred = Role.EMSP if module == "tokens" else Role.CPO
+    if preferred in roles:
+        return preferred
+    return sorted(roles)[0] if roles else Role.OTHER
+
+
+def _forward(request: OcpiRequest, party: PartyKey, view: RouteView) -> Decision:
+    receiver = view.receiver
+    if receiver is None:
+        if request.is_list_get:
+            raise InvalidParameters("OCPI-to headers are required for a list GET (GET All is never open-routed)")
+        raise UnknownReceiver("No OCPI-to headers, and the hub cannot tell the receiver from the request")
+    entries = view.entries
     if not entries:
-        return Reject(UnknownReceiver(f"Unknown receiver {request.to}"))
+        raise UnknownReceiver(f"Unknown receiver {receiver}")
     if not any(e.platform.status is ConnectionStatus.CONNECTED for e in entries):
-        status = entries[0].platform.status.value
-        return Reject(ReceiverUnreachable(f"Receiver {request.to} is not connected ({status})"))
+        raise ReceiverUnreachable(f"Receiver {receiver} is not connected ({entries[0].platform.status.value})")
     able = [e for e in entries if e.platform.endpoint(request.module, request.interface)]
     if not able:
-        return Reject(
-            UnknownReceiver(f"Receiver {request.to} does not implement {request.module} {request.interface.value}")
-        )
-    target = able[0]
-    if target.platform.status is not ConnectionStatus.CONNECTED or target.platform.token is None:
-        return Reject(ReceiverUnreachable(f"Receiver {request.to} is not connected ({target.platform.status.value})"))
-    endpoint = target.platform.endpoint(request.module, request.interface)
+        raise UnknownReceiver(f"Receiver {receiver} does not implement {request.module} {request.interface.value}")
+    route = able[0]
+    if route.platform.status is not ConnectionStatus.CONNECTED or route.platform.token is None:
+        raise ReceiverUnreachable(f"Receiver {receiver} is not connected ({route.platform.status.value})")
+    if not view.policy.allows(party, receiver, request.module):
+        raise UnknownReceiver(f"No agreement lets {party} and {receiver} exchange {request.module}")
+    endpoint = route.platform.endpoint(request.module, request.interface)
     assert endpoint is not None
-    return Forward(target=target, url=join_url(endpoint, request.rest, request.query))
+    return Forward(route=route, endpoint=endpoint, sender=party, receiver=receiver)
+
+
+def _check_push(request: OcpiRequest, party: PartyKey) -> None:
+    """A push must carry a JSON object, PATCH its last_updated, and name only the sender as owner."""
+    receiver_push = request.interface is InterfaceRole.RECEIVER and request.method in ("PUT", "POST")
+    if (
+        request.method == "PATCH"
+        or (receiver_push and request.body is not None)
+        or (request.method == "PUT" and request.interface is InterfaceRole.RECEIVER and request.module in _ID_FIELDS)
+    ):
+        body = request.parsed
+        if body is NO_BODY:
+            raise InvalidParameters(f"{request.method} needs a JSON body")
+        if not isinstance(body, dict):
+            raise InvalidParameters(f"{request.method} body must be a JSON object")
+        if request.method == "PATCH" and "last_updated" not in body:
+            raise InvalidParameters("PATCH must contain last_updated")
+    if request.interface is not InterfaceRole.RECEIVER or request.method == "GET":
+        return
+    owner = request.path.owner
+    if owner is not None and owner != party:
+        raise InvalidParameters(f"URL country_code/party_id {owner} is not the sender {party} (OCPI-from)")
+    body = request.parsed
+    if isinstance(body, dict):
+        _check_body_owner(body, owner or party, request)
+
+
+def _check_body_owner(body: dict[str, Any], owner: PartyKey, request: OcpiRequest) -> None:
+    where = "URL" if request.path.owner is not None else "sender (OCPI-from)"
+    if "country_code" in body and not _same(body["country_code"], owner.country_code):
+        raise InvalidParameters(f"Body country_code differs from the {where} country_code")
+    if "party_id" in body and not _same(body["party_id"], owner.party_id):
+        raise InvalidParameters(f"Body party_id differs from the {where} party_id")
+    ids = request.path.object_ids
+    fields = _ID_FIELDS.get(request.module)
+    if fields and ids and request.path.owner is not None:
+        field = fields[len(ids) - 1]
+        if field in body and not _same(body[field], ids[-1]):
+            raise InvalidParameters(f"Body {field} differs from the object id in the URL")
+
+
+def _same(a: Any, b: str) -> bool:
+    return isinstance(a, str) and a.upper() == b.upper()

@@ -14,7 +14,8 @@ Results go out with the fake's token, TO = the requester (its OCPI-from) and FRO
 request's X-Correlation-ID, and are recorded in `fake.callbacks`.
 
 SENDER side (`fake.objects[module]`, filled with `add_object`): paginated list GET (date_from,
-date_to, offset, limit; Link, X-Total-Count, X-Limit with `fake.page_limit`), GET by id (locations:
+date_to, offset, limit; Link to the announced collection URL, X-Total-Count, X-Limit with
+`fake.page_limit`), GET by id (locations:
 also EVSE and connector), tokens `POST /{uid}/authorize` (known: 200 + AuthorizationInfo, unknown:
 HTTP 404 + 2004); commands and chargingprofiles SENDER accept results at any sub-path
 (`fake.results`).
@@ -159,7 +160,7 @@ def _sender(
         return _reply(envelope(status_code=2000, status_message="Not supported by the fake"), 405, headers)
     objects = fake.objects.get(module, [])
     if not rest:
-        url = fake.endpoint_url(module, "SENDER")
+        url = fake.collection_url(module, "SENDER")  # where the collection is served (slashed or not)
         page, page_headers = paginate(objects, req.query_params, page_limit=fake.page_limit, url=url)
         return _reply(envelope(page), 200, {**headers, **page_headers})
     found = _find(objects, rest)

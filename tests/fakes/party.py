@@ -12,7 +12,13 @@ What it does:
   405 when appropriate) and as the client (`register_with_hub`, `update_at_hub`, `unregister_at_hub`);
 - checks the Authorization of every request against the token it expects (strict Base64, or raw
   when built with `token_encoding="raw"`), 401 otherwise; records every request first;
-- functional modules with an in-memory store (`tests.fakes.modules`): see that module's docstring.
+- functional modules with an in-memory store (`tests.fakes.modules`): see that module's docstring;
+- `trailing_slash=True` plays a platform whose web framework serves each collection at a URL ending
+  in `/`: the module endpoints it announces end in `/` (`.../sender/locations/`; credentials keeps
+  its bare URL), a request to the bare collection URL (`.../sender/locations`) is answered
+  `307 Temporary Redirect` to the slashed one (before authentication, as a router does), object
+  URLs below it (`.../sender/locations/LOC1`) work as usual, and a path with an empty segment
+  (`.../locations//LOC1`) is 404 (a strict router: a client must join with exactly one `/`).
 
 Tokens, named for the handshake the fake took part in (`direction`):
 - fake registered with the hub (`direction == "sender"`): it made `token_b`, got `token_c`;
@@ -93,6 +99,8 @@ class FakePlatform:
     # served under this path (e.g. "/cpo-api"): its URLs differ from the hub's, so a hub that copied
     # its own paths instead of using the announced endpoints would miss
     url_prefix: str = ""
+    # announce module endpoints with a trailing `/` and redirect the bare URLs (module docstring)
+    trailing_slash: bool = False
 
     def __post_init__(self) -> None:
         self.roles = [(r.upper(), cc.upper(), pid.upper()) for r, cc, pid in self.roles]
@@ -128,6 +136,11 @@ class FakePlatform:
     def endpoint_url(self, module: str, role: str, version: str = "2.2.1") -> str:
         return f"{self._base()}/ocpi/{version}/{role.lower()}/{module}"
 
+    def collection_url(self, module: str, role: str, version: str = "2.2.1") -> str:
+        """The URL the fake announces for a module endpoint (and serves its collection at):
+        `endpoint_url`, plus a trailing `/` when built with `trailing_slash=True`."""
+        return self.endpoint_url(module, role, version) + ("/" if self.trailing_slash else "")
+
     def _base(self) -> str:
         if self.base_url is None:
             raise RuntimeError("serve the fake first (async with fake.serve(): ...)")
@@ -156,7 +169,7 @@ class FakePlatform:
         out = []
         for module, role in kept:
             url = f"{self.version_url(version)}/credentials" if module == "credentials" else None
-            entry = {"identifier": module, "url": url or self.endpoint_url(module, role, version)}
+            entry = {"identifier": module, "url": url or self.collection_url(module, role, version)}
             if version != "2.1.1":
                 entry["role"] = role
             out.append(entry)
@@ -348,6 +361,8 @@ class FakePlatform:
             parts = []  # outside the prefix: not found
         if parts[:1] != ["ocpi"] or len(parts) < 2:
             return reply(envelope(status_code=2000, status_message="Not found"), 404, ids)
+        if self.trailing_slash and (routed := self._slash_route(recorded, parts, ids)) is not None:
+            return routed
         configuration = parts[1] == "versions" or len(parts) == 2 or parts[2:3] == ["credentials"]
         presented = decode_token(recorded.authorization, self.token_encoding)
         accepted = {self.inbound_token} | ({self.token_a} if configuration else set())
@@ -366,6 +381,19 @@ class FakePlatform:
                 return override
             return await modules.handle(self, recorded, parts[3], parts[2].upper(), parts[4:])
         return reply(envelope(status_code=2000, status_message="Not found"), 404, ids)
+
+    def _slash_route(self, recorded: RecordedRequest, parts: list[str], ids: dict[str, str]) -> Response | None:
+        """`trailing_slash` routing: 307 from a bare collection URL to the slashed one, 404 for a
+        path with an empty segment; None when the request goes on to the usual handling."""
+        local = self.local_path(recorded.path)
+        if "//" in local.rstrip("/"):
+            return reply(envelope(status_code=2000, status_message="Not found"), 404, ids)
+        bare = len(parts) == 4 and parts[2] in ("sender", "receiver") and not local.endswith("/")
+        if bare and parts[1] in self.versions and self.announces(parts[3], parts[2].upper()):
+            location = self.collection_url(parts[3], parts[2], parts[1])
+            location += f"?{recorded.query}" if recorded.query else ""
+            return Response(status_code=307, headers={**ids, "Location": location})
+        return None
 
     async def _versions(self, ids: dict[str, str]) -> Response:
         if self.versions_failure and (failed := await self._fail(self.versions_failure, ids)):

@@ -176,3 +176,43 @@ async def test_on_request_hook_overrides_the_answer(start_fake: StartFake) -> No
     assert (await fake.client.get(fake.versions_url, headers=headers)).status_code == 200
     assert (await fake.client.get(fake.endpoint_url("locations", "SENDER"))).status_code == 401
     assert len(fake.requests) == 3
+
+
+async def test_trailing_slash_platform_redirects_bare_collection_urls(start_fake: StartFake) -> None:
+    cpo = await start_fake([("CPO", *CPO)], page_limit=2, trailing_slash=True)
+    emsp = await start_fake([("EMSP", *EMSP)])
+    pair(cpo, emsp)
+    for day in range(1, 4):
+        cpo.add_object("locations", {"id": f"LOC{day}", "last_updated": f"2024-01-0{day}T00:00:00Z"})
+    announced = {e["identifier"]: e["url"] for e in cpo.endpoints()}
+    assert announced["locations"] == cpo.endpoint_url("locations", "SENDER") + "/"
+    assert not announced["credentials"].endswith("/")
+
+    bare = await emsp.request_hub("GET", cpo.endpoint_url("locations", "SENDER"), params={"limit": "2"}, to=CPO)
+    assert bare.status_code == 307
+    assert bare.headers["location"] == announced["locations"] + "?limit=2"
+    # the redirect comes from the router: no token needed to get it
+    assert (await cpo.client.get(cpo.endpoint_url("tariffs", "SENDER"))).status_code == 307
+
+    first = await emsp.request_hub("GET", announced["locations"], params={"limit": "2"}, to=CPO)
+    assert first.status_code == 200 and [o["id"] for o in first.json()["data"]] == ["LOC1", "LOC2"]
+    link = first.headers["link"].split(">")[0].lstrip("<")
+    assert link.startswith(announced["locations"] + "?")
+    rest = await emsp.request_hub("GET", link, to=CPO)
+    assert [o["id"] for o in rest.json()["data"]] == ["LOC3"]
+    one = await emsp.request_hub("GET", announced["locations"] + "LOC2", to=CPO)
+    assert one.status_code == 200 and one.json()["data"]["id"] == "LOC2"
+    doubled = await emsp.request_hub("GET", announced["locations"] + "/LOC2", to=CPO)
+    assert doubled.status_code == 404
+
+
+async def test_trailing_slash_emsp_takes_cdrs_only_at_the_slashed_url(start_fake: StartFake) -> None:
+    cpo = await start_fake([("CPO", *CPO)])
+    emsp = await start_fake([("EMSP", *EMSP)], trailing_slash=True)
+    pair(cpo, emsp)
+    cdr = {"id": "CDR1", "country_code": "NL", "party_id": "CPA"}
+    bare = await cpo.request_hub("POST", emsp.endpoint_url("cdrs", "RECEIVER"), json=cdr, to=EMSP)
+    assert bare.status_code == 307 and "cdrs" not in emsp.store
+    posted = await cpo.request_hub("POST", emsp.collection_url("cdrs", "RECEIVER"), json=cdr, to=EMSP)
+    assert posted.status_code == 201 and emsp.store["cdrs"][("NL", "CPA", "CDR1")] == cdr
+    assert (await cpo.request_hub("GET", posted.headers["location"], to=EMSP)).json()["data"] == cdr

@@ -16,6 +16,7 @@ from sqlmodel import select
 from hub.db.db import SessionFactory
 from hub.db.models import Broadcast, OutboxMessage
 from tests.conftest import StartFake
+from tests.drain import outbox_drained
 from tests.fakes.party import FakePlatform
 from tests.helpers import HUB_URL
 
@@ -85,7 +86,9 @@ async def outbox_receivers(db: SessionFactory) -> list[str]:
     return sorted(m.to_party_id or "" for m in rows)
 
 
-async def test_deny_then_routed_requests_are_4001_and_not_forwarded(connect_fake: StartFake, arun_cli: ArunCli) -> None:
+async def test_deny_then_routed_requests_are_4001_and_not_forwarded(
+    connect_fake: StartFake, arun_cli: ArunCli, db: SessionFactory
+) -> None:
     emsp = await connect_fake([("EMSP", "DE", "EMS")])
     cpo = await connect_fake([("CPO", "NL", "CPA")])
     cpo.add_object("locations", location("LOC1"))
@@ -103,7 +106,7 @@ async def test_deny_then_routed_requests_are_4001_and_not_forwarded(connect_fake
     # the pair is unordered: the CPO cannot push locations to that eMSP either
     push = await cpo.request_hub("PUT", V + "/receiver/locations/NL/CPA/LOC2", json=location("LOC2"), to=("DE", "EMS"))
     assert push.json()["status_code"] == 4001, push.text
-    await asyncio.sleep(0.2)
+    await outbox_drained(db, module="locations")  # the broadcast of LOC1 went wherever it could
     assert len(cpo.received(module="locations")) == forwarded
     assert location_pushes(emsp) == []
     # other modules between the same parties are not affected
@@ -128,7 +131,7 @@ async def test_broadcast_skips_a_denied_party(connect_fake: StartFake, arun_cli:
     answer = await cpo.request_hub("PUT", V + "/receiver/locations/NL/CPA/LOC1", json=location("LOC1"), to=HUB)
     assert answer.json()["status_code"] == 1000, answer.text
     await allowed.wait_for(lambda: location_pushes(allowed) == ["LOC1"], timeout=10)
-    await asyncio.sleep(0.2)
+    await outbox_drained(db, module="locations")
     assert location_pushes(denied) == []
     assert await outbox_receivers(db) == ["EMS"]
 
@@ -159,7 +162,7 @@ async def test_closed_default_lets_through_only_what_is_allowed(
     second = await cpo.request_hub("PUT", V + "/receiver/locations/NL/CPA/LOC2", json=location("LOC2", 2), to=HUB)
     assert second.json()["status_code"] == 1000, second.text
     await emsp.wait_for(lambda: location_pushes(emsp) == ["LOC2"], timeout=10)
-    await asyncio.sleep(0.2)
+    await outbox_drained(db, module="locations")
     assert location_pushes(stranger) == []
     assert len(cpo.received(module="locations")) == 1  # only the allowed GET reached the CPO
     # GET All shows the allowed eMSP both stored locations, the stranger none

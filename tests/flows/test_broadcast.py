@@ -1,6 +1,7 @@
 """Broadcast Push through the hub (requirements §3.4, checklist D 46-52), front door only:
 fake platforms on loopback sockets push to the hub (OCPI-to = the hub) and the test watches
-what every other platform receives."""
+what every other platform receives. "Nothing else arrived" is asserted once the outbox has
+drained (tests.drain), not after a pause."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from hub.db.db import SessionFactory
 from hub.db.models import Broadcast, OutboxMessage
 from hub.registration.platforms import PlatformAdmin, parse_role
 from tests.conftest import StartFake
+from tests.drain import outbox_drained
 from tests.fakes.ocpi import RecordedRequest, decode_token, envelope, new_id, reply
 from tests.fakes.party import FakePlatform
 from tests.helpers import HUB_URL
@@ -22,7 +24,6 @@ from tests.helpers import HUB_URL
 HUB = ("NL", "HUB")
 V = f"{HUB_URL}/ocpi/2.2.1"
 LOCATION_PATH = "/ocpi/2.2.1/receiver/locations/NL/CPA/LOC1"
-SETTLE = 0.2  # after the positive receipts: time in which a wrong extra delivery would show up
 
 
 def location(
@@ -77,7 +78,9 @@ def assert_answer_from_hub(answer: Any, pusher: tuple[str, str]) -> None:
     assert (answer.headers["ocpi-from-country-code"], answer.headers["ocpi-from-party-id"]) == HUB
 
 
-async def test_item_46_cpo_broadcast_answered_then_sent_to_emsp_nsp_other(connect_fake: StartFake) -> None:
+async def test_item_46_cpo_broadcast_answered_then_sent_to_emsp_nsp_other(
+    connect_fake: StartFake, db: SessionFactory
+) -> None:
     gate = asyncio.Event()
 
     async def held(req: RecordedRequest) -> Response | None:
@@ -107,7 +110,7 @@ async def test_item_46_cpo_broadcast_answered_then_sent_to_emsp_nsp_other(connec
     patch = await cpo.request_hub("PATCH", V + "/receiver/locations/NL/CPA/LOC1", json=patch_body, to=HUB)
     assert_answer_from_hub(patch, ("NL", "CPA"))
     await emsp.wait_for(lambda: all(len(pushes(f)) == 2 for f in receivers), timeout=10)
-    await asyncio.sleep(SETTLE)
+    await outbox_drained(db, module="locations")
 
     for fake in receivers:
         assert [(r.method, r.path) for r in pushes(fake)] == [("PUT", LOCATION_PATH), ("PATCH", LOCATION_PATH)]
@@ -169,7 +172,7 @@ async def test_item_48_emsp_and_other_broadcasts_reach_only_cpos(connect_fake: S
         answer = await pusher.request_hub("PUT", url, json=token(f"UID-{pid}", cc=cc, pid=pid), to=HUB)
         assert_answer_from_hub(answer, (cc, pid))
     await cpo_a.wait_for(lambda: len(pushes(cpo_a, "tokens")) == 2 and len(pushes(cpo_b, "tokens")) == 2, timeout=10)
-    await asyncio.sleep(SETTLE)
+    await outbox_drained(db, module="tokens")
 
     for cpo, party in ((cpo_a, ("NL", "CPA")), (cpo_b, ("BE", "CPB"))):
         assert [r.path for r in pushes(cpo, "tokens")] == [
@@ -185,7 +188,9 @@ async def test_item_48_emsp_and_other_broadcasts_reach_only_cpos(connect_fake: S
     }
 
 
-async def test_item_49_one_request_per_party_on_a_multi_party_platform(connect_fake: StartFake) -> None:
+async def test_item_49_one_request_per_party_on_a_multi_party_platform(
+    connect_fake: StartFake, db: SessionFactory
+) -> None:
     multi = await connect_fake(
         [("EMSP", "DE", "EM1"), ("EMSP", "DE", "EM2"), ("EMSP", "DE", "EM3"), ("CPO", "DE", "CPX")]
     )
@@ -193,7 +198,7 @@ async def test_item_49_one_request_per_party_on_a_multi_party_platform(connect_f
     answer = await cpo.request_hub("PUT", V + "/receiver/locations/NL/CPA/LOC1", json=location(), to=HUB)
     assert_answer_from_hub(answer, ("NL", "CPA"))
     await multi.wait_for(lambda: len(pushes(multi)) >= 3, timeout=10)
-    await asyncio.sleep(SETTLE)
+    await outbox_drained(db, module="locations")
 
     received = pushes(multi)
     assert sorted(to_party(r) for r in received) == [("DE", "EM1"), ("DE", "EM2"), ("DE", "EM3")]  # not CPX
@@ -222,7 +227,7 @@ async def test_item_50_receiver_errors_not_propagated_to_the_pusher(
         assert_answer_from_hub(answer, ("NL", "CPA"))
         assert "status_message" not in answer.json()
     await willing.wait_for(lambda: len(pushes(willing)) == 2 and len(pushes(refusing)) == 2, timeout=10)
-    await asyncio.sleep(SETTLE)
+    await outbox_drained(db, module="locations")
 
     assert len(pushes(refusing)) == 2  # a refusal is final: not retried, and it does not block the next one
     # the hub told the pusher nothing about it (ClientInfo pushes aside)
@@ -254,13 +259,13 @@ async def test_item_51_get_of_one_object_addressed_to_the_hub_is_2001(
         answer = await fake.request_hub("GET", V + path, to=HUB)
         assert answer.json()["status_code"] == 2001, (path, answer.text)
         assert answer.status_code in (200, 400)
-    await asyncio.sleep(SETTLE)
+    await outbox_drained(db, module="locations")
     assert (len(cpo.requests), len(emsp.requests)) == seen
     async with db() as session:
         assert len((await session.exec(select(Broadcast))).all()) == 1  # only the PUT
 
 
-async def test_stale_broadcast_is_answered_but_not_sent_on(connect_fake: StartFake) -> None:
+async def test_stale_broadcast_is_answered_but_not_sent_on(connect_fake: StartFake, db: SessionFactory) -> None:
     emsp = await connect_fake([("EMSP", "DE", "EMS")])
     cpo = await connect_fake([("CPO", "NL", "CPA")])
     await cpo.request_hub(
@@ -273,7 +278,7 @@ async def test_stale_broadcast_is_answered_but_not_sent_on(connect_fake: StartFa
     newer = location(at="2026-01-03T00:00:00Z") | {"address": "New street"}
     await cpo.request_hub("PUT", V + "/receiver/locations/NL/CPA/LOC1", json=newer, to=HUB)
     await emsp.wait_for(lambda: len(pushes(emsp)) == 2, timeout=10)
-    await asyncio.sleep(SETTLE)
+    await outbox_drained(db, module="locations")
     assert [r.json["last_updated"] for r in pushes(emsp)] == ["2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z"]
     listing = await emsp.request_hub("GET", V + "/sender/locations", to=HUB)
     assert listing.json()["data"] == [newer]
@@ -300,7 +305,7 @@ async def test_item_52_parties_not_connected_are_skipped(
 
     await cpo.request_hub("PUT", V + "/receiver/locations/NL/CPA/LOC1", json=location(), to=HUB)
     await watcher.wait_for(lambda: pushes(watcher), timeout=10)
-    await asyncio.sleep(SETTLE)
+    await outbox_drained(db, module="locations")
     assert pushes(offline) == [] and pushes(suspended) == []
     assert {(m.to_party_id, m.status) for m in await outbox_rows(db, "locations")} == {("EMS", "delivered")}
 
@@ -310,7 +315,7 @@ async def test_item_52_parties_not_connected_are_skipped(
         "PUT", V + "/receiver/locations/NL/CPA/LOC2", json=location("LOC2", at="2026-01-02T00:00:00Z"), to=HUB
     )
     await offline.wait_for(lambda: pushes(offline), timeout=10)
-    await asyncio.sleep(SETTLE)
+    await outbox_drained(db, module="locations")
     # what was broadcast while it was OFFLINE is not queued for it (mod_hub_client_info 26-40)
     assert [r.path for r in pushes(offline)] == ["/ocpi/2.2.1/receiver/locations/NL/CPA/LOC2"]
     assert pushes(suspended) == []

@@ -199,6 +199,37 @@ async def test_item_19_missing_required_endpoint_is_3003(
     assert (await stored(admin, platform_id))["status"] == "PLANNED"
 
 
+async def test_item_19_platform_without_credentials_endpoint_is_refused_by_default(
+    admin: PlatformAdmin, start_fake: StartFake, hub_mounts: dict[str, Any], db: SessionFactory
+) -> None:
+    fake = await start_fake([("CPO", "NL", "CPA")], mounts=hub_mounts, omit_endpoints=("credentials",))
+    platform_id, token_a = await declare(admin, fake)
+    with pytest.raises(RegistrationError) as refused:
+        await fake.register_with_hub(HUB_VERSIONS_URL, token_a)
+    assert refused.value.status == 200
+    assert refused.value.reply["status_code"] == 3003
+    assert "credentials" in refused.value.reply["status_message"]
+    # nothing stored: no endpoints, no token toward it, no token C, token A still the one to use
+    platform = await stored(admin, platform_id)
+    assert (platform["status"], platform["registered"], platform["endpoints"]) == ("PLANNED", False, [])
+    assert platform["versions_url"] is None and await outbound_token(db, platform_id) is None
+    fake.omit_endpoints = ()  # fixed on its side: the same token A registers it
+    await fake.register_with_hub(HUB_VERSIONS_URL, token_a)
+    assert (await stored(admin, platform_id))["status"] == "CONNECTED"
+
+
+@pytest.mark.hub_settings(required_endpoints=())
+async def test_item_19_required_endpoints_is_configurable(
+    admin: PlatformAdmin, start_fake: StartFake, hub_mounts: dict[str, Any]
+) -> None:
+    fake = await start_fake([("CPO", "NL", "CPA")], mounts=hub_mounts, omit_endpoints=("credentials",))
+    platform_id, token_a = await declare(admin, fake)
+    await fake.register_with_hub(HUB_VERSIONS_URL, token_a)
+    platform = await stored(admin, platform_id)
+    assert platform["status"] == "CONNECTED"
+    assert "credentials" not in {e["module"] for e in platform["endpoints"]}
+
+
 async def test_item_20_post_by_a_registered_client_is_405(
     hub_client: httpx.AsyncClient, admin: PlatformAdmin, connect_fake: StartFake
 ) -> None:
@@ -334,6 +365,11 @@ async def test_item_27_hub_calls_the_platform_with_token_c_afterwards(
     "omit",
     [
         pytest.param(("credentials",), id="no-credentials-endpoint"),
+        pytest.param(
+            ("credentials",),
+            id="no-credentials-endpoint-even-when-not-required",
+            marks=pytest.mark.hub_settings(required_endpoints=()),
+        ),
         pytest.param(
             (), id="required-endpoint-missing", marks=pytest.mark.hub_settings(required_endpoints=("cdrs:SENDER",))
         ),

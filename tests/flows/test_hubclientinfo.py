@@ -12,11 +12,15 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
+from hub.db.db import SessionFactory
 from hub.registration.platforms import PlatformAdmin, parse_role
 from tests.conftest import StartFake
 from tests.fakes.ocpi import RecordedRequest, decode_token, parse_datetime
 from tests.fakes.party import FakePlatform
+from tests.fakes.serving import free_port
+from tests.faults.harness import point_endpoints
 from tests.helpers import HUB_VERSIONS_URL
 
 ArunCli = Callable[..., Awaitable[subprocess.CompletedProcess[str]]]
@@ -281,3 +285,81 @@ async def test_item_66_hubclientinfo_list_is_paginated_and_filtered(connect_fake
     assert [(c["country_code"], c["party_id"]) for c in older.json()["data"]] in ([("DE", "EMS")], [("BE", "NSP")])
     assert older.headers["x-total-count"] == "2"
     assert "date_to=" in older.headers["link"] and "offset=1" in older.headers["link"]
+
+
+# --- issue 12: announced CONNECTED whatever the order; OFFLINE when unreachable, back when heard ---
+
+
+async def test_item_64_last_clientinfo_says_connected_when_platforms_register_together(
+    connect_fake: StartFake,
+    start_fake: StartFake,
+    admin: PlatformAdmin,
+    register_hub_at: Callable[..., Awaitable[int]],
+    hub_mounts: dict[str, httpx.AsyncBaseTransport],
+) -> None:
+    """Three newcomers at once (two register at the hub, the hub registers at the third) while a
+    platform is connected already: everyone's last ClientInfo about every other party is CONNECTED."""
+    watcher = await connect_fake([("NSP", "BE", "NSP")])
+    inbound = [("CPO", "NL", "CPA"), ("EMSP", "DE", "EMS")]
+    # version details answered after the same pause: the handshakes end, and store, together
+    fakes = [await start_fake([r], mounts=hub_mounts, details_failure="slow", slow_seconds=0.2) for r in inbound]
+    added = [await admin.add(name=r[2].lower(), roles=[parse_role(":".join(r))]) for r in inbound]
+    outbound = await start_fake([("CPO", "FR", "CPF")], mounts=hub_mounts)
+    await asyncio.gather(
+        *(f.register_with_hub(HUB_VERSIONS_URL, a.token_a) for f, a in zip(fakes, added, strict=True)),
+        register_hub_at(outbound),
+    )
+    everyone = [watcher, *fakes, outbound]
+    pairs = [(f, cc, pid) for f in everyone for o in everyone if o is not f for _, cc, pid in o.roles]
+
+    def all_connected() -> bool:
+        return all(last_status(f, cc, pid) == "CONNECTED" for f, cc, pid in pairs)
+
+    try:
+        await watcher.wait_for(all_connected, timeout=10)
+    except TimeoutError:
+        seen = {(f.roles[0][2], pid): statuses(f, cc, pid) for f, cc, pid in pairs}
+        raise AssertionError(f"last ClientInfo not CONNECTED everywhere: {seen}") from None
+    for fake, cc, pid in pairs:  # and nothing older arrives after it
+        assert statuses(fake, cc, pid)[-1] == "CONNECTED"
+        assert "OFFLINE" not in statuses(fake, cc, pid) and "SUSPENDED" not in statuses(fake, cc, pid)
+
+
+@LIVELY
+async def test_offline_platform_is_connected_again_as_soon_as_it_sends(
+    connect_fake: StartFake, switchable: Callable[..., Awaitable[Switchable]]
+) -> None:
+    """Its server stays down (every still-alive probe fails): the request it sends is what brings
+    it back, told to the others at once."""
+    watcher = await connect_fake([("EMSP", "DE", "EMS")])
+    cpo = await switchable([("CPO", "NL", "CPA")])
+    await watcher.wait_for(lambda: last_status(watcher, "NL", "CPA") == "CONNECTED", timeout=10)
+    await cpo.stop()
+    await watcher.wait_for(lambda: last_status(watcher, "NL", "CPA") == "OFFLINE", timeout=10)
+    told = len(statuses(watcher, "NL", "CPA"))
+
+    await client_info_list(cpo.fake)  # any authenticated request
+
+    await watcher.wait_for(lambda: "CONNECTED" in statuses(watcher, "NL", "CPA")[told:], timeout=2)
+
+
+@pytest.mark.hub_settings(unreachable_offline_seconds=0, still_alive_seconds=3600, liveness_check_seconds=3600)
+async def test_unreachable_receiver_is_offline_for_the_others_and_connected_when_it_sends(
+    hub_app: Starlette, db: SessionFactory, connect_fake: StartFake
+) -> None:
+    emsp = await connect_fake([("EMSP", "DE", "EMS")])
+    cpo = await connect_fake([("CPO", "NL", "CPA")])
+    watcher = await connect_fake([("NSP", "BE", "NSP")])
+    await watcher.wait_for(lambda: last_status(watcher, "NL", "CPA") == "CONNECTED", timeout=10)
+    assert cpo.platform_id is not None
+    await point_endpoints(db, cpo.platform_id, f"http://127.0.0.1:{free_port()}")  # nothing listens
+    hub_app.state.hub.on_registry_change()
+
+    answer = await emsp.request_hub("GET", emsp.hub_url("locations", "SENDER") + "/NL/CPA/LOC1", to=("NL", "CPA"))
+
+    assert answer.json()["status_code"] == 4003, answer.text
+    for fake in (emsp, watcher):
+        await fake.wait_for(lambda f=fake: last_status(f, "NL", "CPA") == "OFFLINE", timeout=5)
+    told = len(statuses(watcher, "NL", "CPA"))
+    await client_info_list(cpo)  # it sends: CONNECTED again for everyone
+    await watcher.wait_for(lambda: "CONNECTED" in statuses(watcher, "NL", "CPA")[told:], timeout=5)

@@ -16,12 +16,12 @@ from hub.admin.agreements import AgreementAdmin
 from hub.db.db import SessionFactory
 from hub.registration.platforms import PlatformAdmin
 from tests.conftest import StartFake
+from tests.drain import outbox_drained
 from tests.fakes.party import FakePlatform
 from tests.helpers import HUB_URL
 
 HUB = ("NL", "HUB")
 V = f"{HUB_URL}/ocpi/2.2.1"
-SETTLE = 0.2
 
 
 def location(loc_id: str, *, cc: str = "NL", pid: str = "CPA", at: str = "2026-01-01T00:00:00Z") -> dict[str, Any]:
@@ -80,7 +80,9 @@ async def open_request(fake: FakePlatform, method: str, path: str, **kwargs: Any
 # --- Open Routing -----------------------------------------------------------------------------
 
 
-async def test_item_53_54_55_authorize_routed_to_the_token_owner(connect_fake: StartFake, hub_app: Starlette) -> None:
+async def test_item_53_54_55_authorize_routed_to_the_token_owner(
+    connect_fake: StartFake, hub_app: Starlette, db: SessionFactory
+) -> None:
     cpo = await connect_fake([("CPO", "NL", "CPA")])
     owner = await connect_fake([("EMSP", "DE", "EMS")])
     routed_owner = await connect_fake([("EMSP", "DE", "EMT")])
@@ -117,7 +119,7 @@ async def test_item_53_54_55_authorize_routed_to_the_token_owner(connect_fake: S
     seen = [len(functional(f)) for f in (owner, routed_owner)]
     unknown = await open_request(cpo, "POST", "/sender/tokens/NOBODY/authorize")
     assert unknown.json()["status_code"] == 4001, unknown.text
-    await asyncio.sleep(SETTLE)
+    await outbox_drained(db)  # answered, and the hub owes nobody anything
     assert [len(functional(f)) for f in (owner, routed_owner)] == seen
 
 
@@ -227,7 +229,7 @@ async def test_item_53_an_id_two_parties_own_is_not_open_routed(connect_fake: St
     assert cpo_b.received(module="locations", method="GET") == []
 
 
-async def test_item_56_list_get_without_to_is_2001(connect_fake: StartFake) -> None:
+async def test_item_56_list_get_without_to_is_2001(connect_fake: StartFake, db: SessionFactory) -> None:
     emsp = await connect_fake([("EMSP", "DE", "EMS")])
     cpo = await connect_fake([("CPO", "NL", "CPA")])
     cpo.add_object("locations", location("LOC1"))
@@ -236,7 +238,7 @@ async def test_item_56_list_get_without_to_is_2001(connect_fake: StartFake) -> N
     assert answer.json()["status_code"] == 2001, answer.text
     bare = await emsp.request_hub("GET", V + "/sender/locations")  # no routing headers at all
     assert bare.json()["status_code"] == 2001, bare.text
-    await asyncio.sleep(SETTLE)
+    await outbox_drained(db)  # answered, and the hub owes nobody anything
     assert functional(cpo) == []
 
 
@@ -335,9 +337,14 @@ async def test_item_57_get_all_forgets_a_removed_platform(connect_fake: StartFak
     await broadcast(cpo_b, "locations", location("LOC2", cc="BE", pid="CPB", at="2026-01-02T00:00:00Z"), "LOC2")
     assert cpo_b.platform_id is not None
     assert await admin.remove(platform_id=cpo_b.platform_id)
-    await asyncio.sleep(0.5)  # two registry polls
-    answer = await emsp.request_hub("GET", V + "/sender/locations", to=HUB)
-    assert [(o["party_id"], o["id"]) for o in answer.json()["data"]] == [("CPA", "LOC1")]
+
+    async def listed() -> list[tuple[str, str]]:
+        answer = await emsp.request_hub("GET", V + "/sender/locations", to=HUB)
+        return [(o["party_id"], o["id"]) for o in answer.json()["data"]]
+
+    async with asyncio.timeout(5):  # the running hub sees the removal at its next registry poll
+        while await listed() != [("CPA", "LOC1")]:
+            await asyncio.sleep(0.05)
 
 
 async def test_get_all_leaves_out_parties_without_an_agreement(connect_fake: StartFake, db: SessionFactory) -> None:

@@ -20,6 +20,7 @@ from hub.db.db import SessionFactory
 from hub.db.models import OutboxMessage
 from hub.registration.platforms import PlatformAdmin, parse_role
 from tests.conftest import StartFake
+from tests.drain import outbox_drained
 from tests.fakes.ocpi import RecordedRequest, envelope, reply
 from tests.fakes.party import FakePlatform
 from tests.helpers import HUB_URL, HubProcess
@@ -111,7 +112,7 @@ async def test_fifo_per_receiver_while_it_fails_then_recovers_with_backoff(
     await failing.wait_for(lambda: len(flaky.arrivals) >= 5, timeout=10)
     flaky.failing = False  # it recovers
     await failing.wait_for(lambda: len(flaky.delivered()) == 5, timeout=10)
-    await asyncio.sleep(0.2)
+    await outbox_drained(db, module="locations")  # every outcome recorded, nothing left to (re)send
 
     # the head is retried until it goes through; nothing overtakes it, nothing is sent twice
     tries = len(flaky.arrivals) - 4
@@ -138,8 +139,7 @@ async def test_dead_after_max_attempts_then_replay_delivers_once(
     cpo = await connect_fake([("CPO", "NL", "CPA")])
     await push(cpo, HUB_URL, "LOC1")
     await wait_rows(db, lambda rows: [m.status for m in rows] == ["dead"])
-    await asyncio.sleep(0.3)
-    assert [loc for _, loc, _ in flaky.arrivals] == ["LOC1"] * 3  # exactly outbox_max_attempts, then left alone
+    assert [loc for _, loc, _ in flaky.arrivals] == ["LOC1"] * 3  # exactly outbox_max_attempts
     assert [(m.status, m.attempts) for m in await messages(db)] == [("dead", 3)]
 
     flaky.failing = False
@@ -152,8 +152,11 @@ async def test_dead_after_max_attempts_then_replay_delivers_once(
     # delivered is final: more traffic and more dispatcher rounds never resend it
     await push(cpo, HUB_URL, "LOC2", 2)
     await emsp.wait_for(lambda: flaky.delivered() == ["LOC1", "LOC2"], timeout=10)
-    await asyncio.sleep(0.3)
+    await outbox_drained(db, module="locations")
     assert flaky.delivered() == ["LOC1", "LOC2"]
+    # the dead row was left alone (the dispatcher's rounds until the replay sent nothing), and the
+    # replayed, delivered LOC1 was not sent again before LOC2, queued behind it for the same receiver
+    assert [loc for _, loc, _ in flaky.arrivals] == ["LOC1"] * 4 + ["LOC2"]
     correlation_ids = [r.header("x-correlation-id") for r in emsp.received(module="locations")]
     assert len(set(correlation_ids)) == 2  # three failed attempts and the replay of LOC1 share one id
 
@@ -190,7 +193,7 @@ async def test_accepted_broadcasts_survive_a_killed_hub_and_arrive_in_order(
         added = await admin.add(name=fake.name + fake.roles[0][2], roles=[parse_role(":".join(fake.roles[0]))])
         await fake.register_with_hub(hub.versions_url, added.token_a)
     await emsp.wait_for(lambda: emsp.received(module="hubclientinfo"), timeout=10)
-    await asyncio.sleep(0.2)  # let the hub record that delivery
+    await outbox_drained(db, module="hubclientinfo")  # the hub recorded that delivery
 
     stoppable.remove(serving)
     await serving.__aexit__(None, None, None)  # the receiver is down
@@ -207,9 +210,8 @@ async def test_accepted_broadcasts_survive_a_killed_hub_and_arrive_in_order(
     stoppable.append(serving)
 
     await emsp.wait_for(lambda: len(location_ids(emsp)) >= 5, timeout=30)
-    await asyncio.sleep(0.5)
+    await wait_rows(db, lambda rows: [m.status for m in rows] == ["delivered"] * 5)  # nothing left to send
     assert location_ids(emsp) == order  # every accepted broadcast, once, in order
-    await wait_rows(db, lambda rows: [m.status for m in rows] == ["delivered"] * 5)
     # what was delivered before the kill (ClientInfo) was not delivered again after the restart
     ids = [r.header("x-correlation-id") for r in emsp.received(module="hubclientinfo")]
     assert len(ids) == len(set(ids)), ids

@@ -1,17 +1,19 @@
-"""hub.ingress.auth through the front door: who may call what (checklist A.1-A.5)."""
+"""hub.authentication through the front door: who may call what (checklist A.1-A.5)."""
 
 from __future__ import annotations
 
 import base64
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 
+from hub.ocpi.versions import V221, hub_endpoints
 from hub.registration.platforms import PlatformAdmin, parse_role
 from hub.types import TokenEncoding
 from tests.conftest import StartFake
-from tests.helpers import HUB_VERSIONS_URL, auth_header, serves
+from tests.helpers import HUB_URL, HUB_VERSIONS_URL, auth_header, serves
 
 CONFIGURATION = [
     ("GET", "/ocpi/versions"),
@@ -21,12 +23,40 @@ CONFIGURATION = [
     ("PUT", "/ocpi/2.2.1/credentials"),
     ("DELETE", "/ocpi/2.2.1/credentials"),
 ]
-# Functional modules and hubclientinfo; their routes arrive with later issues.
+# Every functional module endpoint the hub advertises (hub_endpoints), SENDER and RECEIVER, in each
+# URL form of the module's grammar (mod_*.asciidoc, "Interfaces and endpoints"), and hubclientinfo.
 ROUTED = [
-    ("GET", "/ocpi/2.2.1/sender/locations"),
-    ("PUT", "/ocpi/2.2.1/receiver/locations/NL/CPA/LOC1"),
-    ("POST", "/ocpi/2.2.1/sender/tokens/TOKEN1/authorize"),
+    ("GET", "/ocpi/2.2.1/sender/cdrs"),
+    ("GET", "/ocpi/2.2.1/receiver/cdrs/CDR1"),
+    ("POST", "/ocpi/2.2.1/receiver/cdrs"),
+    ("POST", "/ocpi/2.2.1/sender/chargingprofiles/SESSION1"),
+    ("PUT", "/ocpi/2.2.1/sender/chargingprofiles/SESSION1"),
+    ("GET", "/ocpi/2.2.1/receiver/chargingprofiles/SESSION1"),
+    ("PUT", "/ocpi/2.2.1/receiver/chargingprofiles/SESSION1"),
+    ("DELETE", "/ocpi/2.2.1/receiver/chargingprofiles/SESSION1"),
+    ("POST", "/ocpi/2.2.1/sender/commands/START_SESSION/CMD1"),
     ("POST", "/ocpi/2.2.1/receiver/commands/START_SESSION"),
+    ("GET", "/ocpi/2.2.1/sender/locations"),
+    ("GET", "/ocpi/2.2.1/sender/locations/LOC1"),
+    ("GET", "/ocpi/2.2.1/sender/locations/LOC1/EVSE1/1"),
+    ("GET", "/ocpi/2.2.1/receiver/locations/NL/CPA/LOC1"),
+    ("PUT", "/ocpi/2.2.1/receiver/locations/NL/CPA/LOC1"),
+    ("PUT", "/ocpi/2.2.1/receiver/locations/NL/CPA/LOC1/EVSE1"),
+    ("PATCH", "/ocpi/2.2.1/receiver/locations/NL/CPA/LOC1/EVSE1/1"),
+    ("GET", "/ocpi/2.2.1/sender/sessions"),
+    ("PUT", "/ocpi/2.2.1/sender/sessions/SESSION1/charging_preferences"),
+    ("GET", "/ocpi/2.2.1/receiver/sessions/NL/CPA/SESSION1"),
+    ("PUT", "/ocpi/2.2.1/receiver/sessions/NL/CPA/SESSION1"),
+    ("PATCH", "/ocpi/2.2.1/receiver/sessions/NL/CPA/SESSION1"),
+    ("GET", "/ocpi/2.2.1/sender/tariffs"),
+    ("GET", "/ocpi/2.2.1/receiver/tariffs/NL/CPA/TARIFF1"),
+    ("PUT", "/ocpi/2.2.1/receiver/tariffs/NL/CPA/TARIFF1"),
+    ("DELETE", "/ocpi/2.2.1/receiver/tariffs/NL/CPA/TARIFF1"),
+    ("GET", "/ocpi/2.2.1/sender/tokens"),
+    ("POST", "/ocpi/2.2.1/sender/tokens/TOKEN1/authorize"),
+    ("GET", "/ocpi/2.2.1/receiver/tokens/DE/EMS/TOKEN1"),
+    ("PUT", "/ocpi/2.2.1/receiver/tokens/DE/EMS/TOKEN1"),
+    ("PATCH", "/ocpi/2.2.1/receiver/tokens/DE/EMS/TOKEN1"),
     ("GET", "/ocpi/2.2.1/sender/hubclientinfo"),
 ]
 BODY = {"token": "x", "url": "http://127.0.0.1:9/ocpi/versions", "roles": []}
@@ -42,10 +72,23 @@ async def token_a_for(admin: PlatformAdmin, *, encoding: TokenEncoding = TokenEn
 
 
 def served(app: Starlette, paths: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The (method, path) pairs the app serves (functional routes and hubclientinfo may come later)."""
-    found = [(m, p) for m, p in paths if serves(app, m, p)]
-    assert all(pair in found for pair in CONFIGURATION)
-    return found
+    """`paths`, once it is checked that the app serves every one of them: a route that went
+    missing fails here rather than dropping out of the authentication tests unnoticed."""
+    missing = [(m, p) for m, p in paths if not serves(app, m, p)]
+    assert not missing, f"the hub does not serve {missing}"
+    return paths
+
+
+def test_the_routed_table_covers_every_endpoint_the_hub_advertises() -> None:
+    advertised = {
+        (e["identifier"], urlsplit(e["url"]).path)
+        for e in hub_endpoints(V221, HUB_URL)
+        if e["identifier"] != "credentials"
+    }
+    covered = {
+        (module, base) for module, base in advertised if any(p == base or p.startswith(base + "/") for _, p in ROUTED)
+    }
+    assert covered == advertised, f"no ROUTED entry for {sorted(advertised - covered)}"
 
 
 async def test_item_01_missing_authorization_is_401(hub_app: Starlette, hub_client: httpx.AsyncClient) -> None:
@@ -84,10 +127,7 @@ async def test_item_03_token_a_is_refused_on_functional_modules_and_hubclientinf
         "OCPI-to-country-code": "DE",
         "OCPI-to-party-id": "EMS",
     }
-    routed = [pair for pair in served(hub_app, CONFIGURATION + ROUTED) if pair not in CONFIGURATION]
-    if not routed:
-        pytest.skip("no functional route is served yet (they arrive with the routing issue)")
-    for method, path in routed:
+    for method, path in served(hub_app, ROUTED):
         json_body = {} if method != "GET" else None
         reply = await hub_client.request(method, path, headers=headers | routing, json=json_body)
         assert reply.status_code == 401, (method, path)

@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import httpx
+import pytest
 from sqlalchemy import text
 
 from hub.db.db import SessionFactory
 from hub.settings import Settings
 from hub.token_vault import TokenVault
-from tests.helpers import TEST_SECRET, cli_env, run_cli_async
+from tests.helpers import TEST_SECRET, auth_header, cli_env, run_cli_async, stop_process
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 ArunCli = Callable[..., Awaitable[subprocess.CompletedProcess[str]]]
@@ -168,3 +171,71 @@ async def test_apply_creates_declared_platforms_once(arun_cli: ArunCli, tmp_path
 def test_db_upgrade_is_idempotent(run_cli: RunCli) -> None:
     # hub_settings already migrated this database; upgrading again changes nothing
     assert "latest revision" in ok(run_cli("db", "upgrade"))
+
+
+def _children(pid: int) -> list[int]:
+    """Every process whose parent is `pid` (read from /proc: no psutil here)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def _environ(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+    return dict(item.partition("=")[::2] for item in raw.split("\0") if item)
+
+
+def _is_worker(pid: int) -> bool:
+    return b"multiprocessing.spawn" in Path(f"/proc/{pid}/cmdline").read_bytes()  # not the resource tracker
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads worker environments from /proc")
+async def test_serve_hands_config_and_overrides_to_every_worker_without_touching_the_environment(
+    hub_env: dict[str, str], hub_port: int, tmp_path: Path, arun_cli: ArunCli
+) -> None:
+    """`--config` and `--host/--port/--workers` reach the workers with the app factory: a worker's
+    environment is the CLI's own (a spawned worker inherits the environment of the moment, so an
+    os.environ assignment in the CLI would show in it), and yet it serves the config file's values."""
+    token_a = json.loads(ok(await arun_cli("platforms", "add", "--name", "cpo", "--role", "CPO:NL:CPA", "--json")))[
+        "token_a"
+    ]
+    config = tmp_path / "hub.toml"
+    config.write_text('public_url = "http://hub-from-config.test"\nbusiness_name = "From the config file"\n')
+    env = {k: v for k, v in hub_env.items() if k != "HUB_PUBLIC_URL"}  # the environment would win over the file
+    command = [sys.executable, "-m", "hub", "--config", str(config), "serve", "--no-migrate"]
+    command += ["--host", "127.0.0.1", "--port", str(hub_port), "--workers", "2"]
+    with open(tmp_path / "serve.log", "wb") as log:
+        popen = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{hub_port}"
+    try:
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            workers: list[int] = []
+            async with asyncio.timeout(30):
+                while True:
+                    assert popen.poll() is None, (tmp_path / "serve.log").read_text()
+                    workers = [pid for pid in _children(popen.pid) if _is_worker(pid)]
+                    try:
+                        if len(workers) == 2 and (await client.get(f"{url}/health/ready")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    await asyncio.sleep(0.05)
+            for _ in range(6):  # fresh connections: the kernel hands them to either worker
+                async with httpx.AsyncClient(timeout=5.0) as fresh:
+                    reply = await fresh.get(f"{url}/ocpi/versions", headers=auth_header(token_a))
+                assert reply.status_code == 200, reply.text
+                assert reply.json()["data"][0]["url"].startswith("http://hub-from-config.test/ocpi/")
+        launched = {k: v for k, v in env.items() if k.startswith("HUB_")}
+        for pid in workers:
+            assert {k: v for k, v in _environ(pid).items() if k.startswith("HUB_")} == launched, pid
+    finally:
+        await stop_process(popen.pid, popen.poll)

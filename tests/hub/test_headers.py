@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
-from hub.ocpi.headers import RoutingHeaders, TokenCandidate, authorization_header, token_candidates
-from hub.types import PartyKey, TokenEncoding
+from hub.ocpi.headers import TokenCandidate, authorization_header, token_candidates
+from hub.types import TokenEncoding
 
 
 def b64(text: str) -> str:
@@ -79,23 +79,3 @@ def test_item_06_outgoing_header_uses_the_standard_alphabet() -> None:
 
 def test_item_06_raw_platforms_get_the_token_as_is() -> None:
     assert authorization_header("example-token", TokenEncoding.RAW) == "Token example-token"
-
-
-def test_routing_headers_are_normalised_to_upper_case() -> None:
-    parsed = RoutingHeaders.parse(
-        {
-            "ocpi-to-country-code": "nl",
-            "ocpi-to-party-id": "tnm",
-            "ocpi-from-country-code": "DE",
-            "ocpi-from-party-id": "ems",
-        }
-    )
-    assert parsed.to == PartyKey("NL", "TNM")
-    assert parsed.from_ == PartyKey("DE", "EMS")
-    assert not parsed.to_partial and not parsed.from_partial
-
-
-def test_routing_headers_half_a_pair_is_partial() -> None:
-    parsed = RoutingHeaders.parse({"ocpi-to-country-code": "NL"})
-    assert parsed.to is None and parsed.to_partial
-    assert parsed.from_ is None and not parsed.from_partial

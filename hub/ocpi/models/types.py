@@ -18,19 +18,24 @@ string is written `Annotated[str, CiString(36)]`):
 | HH:MM / date   | `TimeOfDay`, `Date` | RegularHours and TariffRestrictions times and dates (regex)     |
 
 Classes shared by 2.2.1 and 2.3.0: `DisplayText`, and the 2.2.1 `Price` and `Role`
-(2.3.0 replaces those two: `hub.ocpi.models.v230.types`).
+(2.3.0 replaces Price and narrows Role: `hub.ocpi.models.v230.types`). `Role` is the hub's
+one Role enum (`hub.types.Role`), re-exported here.
 
 The regular expressions below are also the keys `hub.validation` uses to explain a failure.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Annotated, Any
 
-from pydantic import Field, Strict, StrictBool, StrictInt, StringConstraints
+from pydantic import Field, GetCoreSchemaHandler, Strict, StrictBool, StrictInt, StringConstraints
+from pydantic_core import PydanticCustomError, core_schema
 
 from hub.ocpi.models.base import OcpiModel
+from hub.types import Role
 
 __all__ = [
     "ASCII_PATTERN",
@@ -48,6 +53,7 @@ __all__ = [
     "LONGITUDE_PATTERN",
     "LONGITUDE_PATTERN_211",
     "Number",
+    "OneOf",
     "OpenEnum",
     "PATTERN_RULES",
     "PRINTABLE_PATTERN",
@@ -127,13 +133,27 @@ class Price(OcpiModel):
     incl_vat: Number | None = None
 
 
-class Role(StrEnum):
-    """types.asciidoc, Role enum (2.2.1; 2.3.0 drops HUB)."""
+@dataclass(frozen=True, slots=True)
+class OneOf:
+    """`Annotated[SomeEnum, OneOf(members)]`: the enum narrowed to `members` (2.3.0's Role is
+    2.2.1's without HUB). A value outside them is refused as the narrower enum would refuse it:
+    an `enum` error listing the members, so the explanation ("not a valid Role") is unchanged."""
 
-    CPO = "CPO"
-    EMSP = "EMSP"
-    HUB = "HUB"
-    NAP = "NAP"
-    NSP = "NSP"
-    OTHER = "OTHER"
-    SCSP = "SCSP"
+    members: tuple[Enum, ...]
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_before_validator_function(self._checker(), handler(source))
+
+    def _checker(self) -> Callable[[Any], Any]:
+        allowed = frozenset(member.value for member in self.members)
+        values = [repr(member.value) for member in self.members]
+        expected = values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"
+
+        def check(value: Any) -> Any:
+            if isinstance(value, Enum):
+                value = value.value
+            if not isinstance(value, str) or value not in allowed:
+                raise PydanticCustomError("enum", "Input should be {expected}", {"expected": expected})
+            return value
+
+        return check

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from hub.forwarding.rewrite import (
-    body_response_url,
-    next_link,
-    query_response_url,
-    replace_next_link,
-    with_query_response_url,
-)
+from hub.forwarding.rewrite import body_response_url, next_link, replace_next_link
 
 
 def test_next_link_is_found_in_its_usual_shapes() -> None:
@@ -25,14 +19,6 @@ def test_replace_next_link_keeps_other_relations() -> None:
         replace_next_link(header, "https://hub/page/1")
         == '<https://cpo/p>; rel="prev", <https://hub/page/1>; rel="next"'
     )
-
-
-def test_response_url_in_query_is_replaced_and_other_parameters_kept() -> None:
-    query = "duration=900&response_url=https%3A%2F%2Femsp%2Fcb%2F1"
-    assert query_response_url(query) == "https://emsp/cb/1"
-    rewritten = with_query_response_url(query, "https://hub/ocpi/2.2.1/proxy/abc")
-    assert query_response_url(rewritten) == "https://hub/ocpi/2.2.1/proxy/abc"
-    assert rewritten.startswith("duration=900&")
 
 
 def test_response_url_in_body() -> None:

@@ -3,11 +3,16 @@
 They live in one module because the object modules refer to each other's enumerations
 (a Location's PublishTokenType uses TokenType, a Token uses ProfileType, ...).
 Values are validated as given: OCPI enumerations are case-sensitive (types.asciidoc, string).
+
+ConnectionStatus and InterfaceRole are the hub's vocabulary (`hub.types`), re-exported here so
+the models and the rest of the hub speak of one enum each.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from hub.types import ConnectionStatus, InterfaceRole
 
 __all__ = [
     "AllowedType",
@@ -421,23 +426,13 @@ class ChargingProfileResultType(StrEnum):
 # --- mod_hub_client_info.asciidoc -------------------------------------------------------------
 
 
-class ConnectionStatus(StrEnum):
-    """mod_hub_client_info.asciidoc, ConnectionStatus enum."""
-
-    CONNECTED = "CONNECTED"
-    OFFLINE = "OFFLINE"
-    PLANNED = "PLANNED"
-    SUSPENDED = "SUSPENDED"
+# ConnectionStatus: the hub's own (hub.types), imported above.
 
 
 # --- version_information_endpoint.asciidoc ----------------------------------------------------
 
 
-class InterfaceRole(StrEnum):
-    """version_information_endpoint.asciidoc, InterfaceRole enum."""
-
-    SENDER = "SENDER"
-    RECEIVER = "RECEIVER"
+# InterfaceRole: the hub's own (hub.types), imported above.
 
 
 class ModuleID(StrEnum):

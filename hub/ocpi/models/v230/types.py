@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 from hub.ocpi.models.base import OcpiModel
-from hub.ocpi.models.types import Number, String
+from hub.ocpi.models.types import Number, OneOf, String
+from hub.types import Role as AnyRole
 
 __all__ = ["Price", "Role", "TaxAmount"]
 
@@ -27,12 +27,6 @@ class Price(OcpiModel):
     taxes: list[TaxAmount] | None = None
 
 
-class Role(StrEnum):
-    """types.asciidoc, Role enum (HUB is no longer a role in 2.3.0)."""
-
-    CPO = "CPO"
-    EMSP = "EMSP"
-    NAP = "NAP"
-    NSP = "NSP"
-    OTHER = "OTHER"
-    SCSP = "SCSP"
+Role = Annotated[AnyRole, OneOf(tuple(role for role in AnyRole if role is not AnyRole.HUB))]
+"""types.asciidoc, Role enum: the hub's one Role (`hub.types.Role`) without HUB, which is no
+longer a role in 2.3.0. A refused value is an `enum` error, as with a separate 2.3.0 enum."""

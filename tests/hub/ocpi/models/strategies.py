@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from hub.ocpi.models.types import ASCII_PATTERN, DATETIME_PATTERN, PRINTABLE_PATTERN
+from hub.ocpi.models.types import ASCII_PATTERN, DATETIME_PATTERN, PRINTABLE_PATTERN, OneOf
 
 __all__ = ["datetimes", "objects", "sites"]
 
@@ -77,6 +77,8 @@ def _constraints(metadata: list[Any]) -> dict[str, Any]:
             value = getattr(item, name, None)
             if value is not None:
                 found[name] = value
+        if isinstance(item, OneOf):  # an enum narrowed to some members (2.3.0 Role)
+            found["members"] = item.members
         if isinstance(item, annotated_types.MaxLen):
             found["max_length"] = item.max_length
         if isinstance(item, annotated_types.MinLen):
@@ -101,7 +103,7 @@ def value_of(bare: Any, found: dict[str, Any]) -> st.SearchStrategy[Any]:
     if isinstance(bare, type) and issubclass(bare, BaseModel):
         return objects(bare)
     if isinstance(bare, type) and issubclass(bare, Enum):
-        return st.sampled_from([m.value for m in bare])
+        return st.sampled_from([m.value for m in found.get("members", bare)])
     if bare is bool:
         return st.booleans()
     if bare is int:

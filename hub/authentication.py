@@ -53,10 +53,6 @@ class Authenticator:
             return identity, candidate.token
         return None
 
-    async def identify(self, header: str | None) -> Identity | None:
-        found = await self.match(header)
-        return found[0] if found else None
-
     async def require_token(self, request: Request, *, registration_ok: bool = False) -> tuple[Identity, str]:
         found = await self.match(request.headers.get("authorization"))
         if found is None:

@@ -3,6 +3,15 @@ platform, the hub PUTs the ClientInfo of each of its parties to every other CONN
 platform that implements the hubclientinfo RECEIVER interface; a platform that becomes
 CONNECTED also receives the ClientInfo of every other party. No routing headers (a
 configuration module). Written as outbox rows in the caller's transaction.
+
+Ordering: the rows a status change causes must be written after every change that committed
+before it, or a newcomer registering while another platform registers could be told the other
+one's old status (PLANNED) and never its CONNECTED. `enqueue_status_change` therefore takes a
+lock before it reads who is CONNECTED: on PostgreSQL a transaction-scoped advisory lock (READ
+COMMITTED: every statement after it sees what the previous holder committed); SQLite has one
+writer, and every caller has written (the status) before it calls here, so it holds that lock
+already. Rows to one receiver are delivered in id order, so the last ClientInfo a platform gets
+about a party is the party's status as of the latest change.
 """
 
 from __future__ import annotations
@@ -10,18 +19,24 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hub.broadcast.outbox import enqueue_message, platform_queue
 from hub.db.models import OutboxMessage, Party, Platform
 from hub.db.repositories import RegistryRepository
 from hub.ocpi.envelope import ocpi_timestamp
 from hub.ocpi.headers import new_message_id
 from hub.types import ConnectionStatus, InterfaceRole
 
-__all__ = ["client_info", "enqueue_status_change"]
+__all__ = ["client_info", "enqueue_status_change", "platform_queue"]
 
 MODULE = "hubclientinfo"
+_LOCK_KEY = 0x6F637069_0064  # pg_advisory_xact_lock key of "status changes and their ClientInfo rows"
+
+
+def platform_queue(platform_id: int) -> str:
+    """The outbox queue (`receiver_key`) of messages to a platform as a whole (not to one party)."""
+    return f"platform:{platform_id}"
 
 
 def client_info(party: Party, platform: Platform) -> dict[str, Any]:
@@ -64,6 +79,7 @@ def _message(receiver_id: int, party: Party, body: dict[str, Any]) -> OutboxMess
 async def enqueue_status_change(session: AsyncSession, *, platform: Platform) -> int:
     """Queue the ClientInfo PUTs a status change of `platform` causes; returns how many."""
     assert platform.id is not None
+    await _serialize(session)
     repo = RegistryRepository(session)
     parties = list(await repo.parties(platform_id=platform.id))
     receivers = await _receivers(repo, exclude=platform.id)
@@ -71,7 +87,7 @@ async def enqueue_status_change(session: AsyncSession, *, platform: Platform) ->
     for receiver in receivers:
         assert receiver.id is not None
         for party in parties:
-            await enqueue_message(session, _message(receiver.id, party, client_info(party, platform)))
+            session.add(_message(receiver.id, party, client_info(party, platform)))
             count += 1
     if platform.status == ConnectionStatus.CONNECTED.value and any(
         e.module == MODULE and e.interface_role == InterfaceRole.RECEIVER.value
@@ -81,6 +97,14 @@ async def enqueue_status_change(session: AsyncSession, *, platform: Platform) ->
         for party in await repo.all_parties():
             other = others.get(party.platform_id)
             if other is not None:
-                await enqueue_message(session, _message(platform.id, party, client_info(party, other)))
+                session.add(_message(platform.id, party, client_info(party, other)))
                 count += 1
+    await session.flush()
     return count
+
+
+async def _serialize(session: AsyncSession) -> None:
+    """One status change at a time writes its rows (see the module docstring)."""
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})

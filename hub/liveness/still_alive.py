@@ -5,6 +5,8 @@ path); the notes are flushed to `platform.last_seen_at` every check. The dispatc
 then GETs the versions endpoint of every CONNECTED platform silent for longer than
 `still_alive_seconds`: failure makes it OFFLINE, and every OFFLINE platform is probed until
 it answers and is CONNECTED again. Each change is told to everyone through HubClientInfo.
+A platform that sends a request is also alive: `SeenTracker` passes each sender on to
+`Reachability.reached` (hub.liveness.reachability), which brings an OFFLINE one back at once.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ import structlog
 from sqlalchemy import or_, update
 from sqlmodel import col
 
-from hub.broadcast.clientinfo import enqueue_status_change
 from hub.db.db import SessionFactory, session_scope
 from hub.db.models import Platform, utcnow
 from hub.db.repositories import RegistryRepository
-from hub.registration.peer import PeerClient, PeerError
+from hub.liveness.clientinfo import enqueue_status_change
+from hub.liveness.peer import PeerClient, PeerError
 from hub.token_vault import TokenVault
 from hub.types import ConnectionStatus, TokenEncoding
 
@@ -31,13 +33,19 @@ _log = structlog.get_logger("hub.liveness")
 
 
 class SeenTracker:
-    """Which platforms sent something, and when (wall clock), since the last flush."""
+    """Which platforms sent something, and when (wall clock), since the last flush.
 
-    def __init__(self) -> None:
+    `on_note` (e.g. `Reachability.reached`) hears every sender as it is noted; it must not block.
+    """
+
+    def __init__(self, *, on_note: Callable[[int], None] | None = None) -> None:
         self._seen: dict[int, float] = {}
+        self._on_note = on_note
 
     def note(self, platform_id: int) -> None:
         self._seen[platform_id] = time.time()
+        if self._on_note is not None:
+            self._on_note(platform_id)
 
     async def flush(self, sessions: SessionFactory) -> None:
         seen, self._seen = self._seen, {}

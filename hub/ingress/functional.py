@@ -1,0 +1,163 @@
+"""The one endpoint of functional (and custom) modules, and the hub URLs that stand in for
+unreachable ones. A request reads straight through:
+
+    authenticate -> parse once (hub.ocpi.request) -> gather the view -> decide -> execute
+
+`/ocpi/{version}/{sender|receiver}/{module}/{params...}`: the decision is executed by the room that
+owns it: Forward by the forwarder, Broadcast by the broadcast room, AnswerFromStore by the mirror.
+`/ocpi/{version}/proxy/{sealed}`: follow a Link / Location / response_url the hub replaced.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hub.errors import InvalidParameters, MethodNotAllowed, NotFound, ReceiverUnreachable
+from hub.forwarding.proxies import ProxyKind
+from hub.ingress.body import parse_json
+from hub.ingress.middleware import scope_ids
+from hub.ocpi.grammar import known_module
+from hub.ocpi.request import NO_BODY, OcpiRequest, PathParams, RoutingPair, parse_path, parse_query, parse_routing
+from hub.ocpi.versions import EDITIONS
+from hub.routing.decide import AnswerFromStore, Broadcast, Forward, Reject, decide
+from hub.routing.table import RouteEntry, RoutingTable
+from hub.state import hub_state
+from hub.types import ConnectionStatus, InterfaceRole, PartyKey
+
+__all__ = ["functional_routes", "read_request"]
+
+_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+_ALL = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def _version(request: Request) -> str:
+    version = str(request.path_params["version"])
+    if version not in EDITIONS:
+        raise NotFound("Unknown OCPI version")
+    return version
+
+
+def _raw_segments(request: Request) -> list[str]:
+    """The path as sent (still percent-encoded), split into segments; decoding happens once, per
+    segment, in hub.ocpi.request."""
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    path = raw.decode("latin-1").split("?", 1)[0]
+    return path.split("/")  # "", "ocpi", version, interface, module, params...
+
+
+def _query_pairs(request: Request) -> list[tuple[str, str]]:
+    query: bytes = request.scope.get("query_string", b"")
+    if not query:
+        return []
+    try:
+        return parse_qsl(query.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="strict")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidParameters("Malformed query string") from exc
+
+
+async def _body(request: Request) -> tuple[bytes | None, Any]:
+    if request.method not in _WITH_BODY:
+        return None, NO_BODY
+    raw = await request.body()
+    if not raw.strip():
+        return None, NO_BODY
+    return raw, parse_json(raw)
+
+
+async def read_request(request: Request, version: str) -> OcpiRequest:
+    """The request value: path, query, routing headers and body, each checked once."""
+    segments = _raw_segments(request)
+    module = segments[4]
+    interface, path = parse_path(module=module, interface_segment=segments[3], rest=segments[5:])
+    query = parse_query(_query_pairs(request), module=module, known_module=known_module(module))
+    to, from_ = parse_routing(request.headers, "to"), parse_routing(request.headers, "from")
+    body, parsed = await _body(request)
+    request_id, correlation_id = scope_ids(request.scope)
+    return OcpiRequest(
+        method=request.method,
+        version=version,
+        module=module,
+        interface=interface,
+        path=path,
+        query=query,
+        to=to,
+        from_=from_,
+        request_id=request_id,
+        correlation_id=correlation_id,
+        body=body,
+        parsed=parsed,
+    )
+
+
+async def functional(request: Request) -> Response:
+    started = time.perf_counter()
+    hub = hub_state(request)
+    version = _version(request)
+    identity = await hub.auth.require(request)
+    value = await read_request(request, version)
+    decision = decide(value, identity, await hub.views.view(value, identity))
+    if isinstance(decision, Reject):
+        raise decision.error
+    if isinstance(decision, Forward):
+        return await hub.forwarder.run(value, decision, identity, started=started)
+    if isinstance(decision, Broadcast):
+        return await hub.broadcasts.accept(value, decision, identity)
+    assert isinstance(decision, AnswerFromStore)
+    return await hub.get_all.answer(value, decision)
+
+
+async def follow(request: Request) -> Response:
+    """Follow a hub URL that stands in for a Link, a Location or a response_url."""
+    started = time.perf_counter()
+    hub = hub_state(request)
+    version = _version(request)
+    identity = await hub.auth.require(request)
+    target = hub.proxies.open(str(request.path_params["sealed"]), caller_platform_id=identity.platform_id)
+    if target is None:
+        raise NotFound("Unknown or expired hub URL")
+    if (target.kind == ProxyKind.CALLBACK) == (request.method == "GET"):
+        raise MethodNotAllowed(f"{request.method} is not allowed on this hub URL")
+    if request.scope.get("query_string"):
+        raise InvalidParameters("A hub URL takes no query parameters")
+    route = await _route_to(hub.routing, target.target_platform_id, target.to)
+    body, parsed = await _body(request)
+    request_id, correlation_id = scope_ids(request.scope)
+    value = OcpiRequest(
+        method=request.method,
+        version=version,
+        module=target.module,
+        interface=InterfaceRole.SENDER if target.kind == ProxyKind.CALLBACK else InterfaceRole.RECEIVER,
+        path=PathParams(),
+        query=(),
+        to=RoutingPair(target.to.country_code, target.to.party_id),
+        from_=RoutingPair(target.from_.country_code, target.from_.party_id),
+        request_id=request_id,
+        correlation_id=correlation_id,
+        body=body,
+        parsed=parsed,
+    )
+    forward = Forward(route=route, endpoint=target.target_url, sender=target.from_, receiver=target.to)
+    return await hub.forwarder.run(value, forward, identity, started=started, checked=False)
+
+
+async def _route_to(routing: RoutingTable, platform_id: int, key: PartyKey) -> RouteEntry:
+    for entry in await routing.entries(key):
+        if entry.platform.platform_id == platform_id:
+            if entry.platform.status is not ConnectionStatus.CONNECTED or entry.platform.token is None:
+                break
+            return entry
+    raise ReceiverUnreachable(f"Receiver {key} is not connected")
+
+
+def functional_routes() -> list[Route]:
+    return [
+        Route("/ocpi/{version}/proxy/{sealed}", follow, methods=_ALL),
+        Route("/ocpi/{version}/{interface}/{module}", functional, methods=_ALL),
+        Route("/ocpi/{version}/{interface}/{module}/{rest:path}", functional, methods=_ALL),
+    ]

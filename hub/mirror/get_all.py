@@ -1,0 +1,55 @@
+"""GET All via the hub (transport_and_format.asciidoc 476-487): a list GET on a SENDER interface
+addressed to the hub is answered from the hub's mirror, paginated (date_from, date_to, offset,
+limit; X-Total-Count, X-Limit, Link), showing only what the requester may see: objects of the
+audience it belongs to, never its own, and only where an agreement allows.
+"""
+
+from __future__ import annotations
+
+from starlette.datastructures import QueryParams
+from starlette.responses import Response
+
+from hub.broadcast.targets import audience
+from hub.db.db import SessionFactory
+from hub.mirror.repository import StoreRepository
+from hub.ocpi.envelope import ocpi_response
+from hub.ocpi.headers import routing_headers
+from hub.ocpi.pagination import Page, PageRequest
+from hub.ocpi.request import OcpiRequest
+from hub.routing.agreement_book import PolicySource
+from hub.routing.decide import AnswerFromStore
+from hub.settings import Settings
+from hub.types import PartyKey, Role
+
+__all__ = ["GetAll"]
+
+
+class GetAll:
+    def __init__(self, *, sessions: SessionFactory, agreements: PolicySource, settings: Settings) -> None:
+        self._sessions = sessions
+        self._agreements = agreements
+        self._settings = settings
+        self._hub_party = PartyKey.of(settings.country_code, settings.party_id)
+
+    async def answer(self, request: OcpiRequest, decision: AnswerFromStore) -> Response:
+        params = QueryParams(list(request.query))
+        page = PageRequest.parse(params, max_limit=self._settings.page_limit)
+        owner_role = Role.EMSP if request.module == "tokens" else Role.CPO
+        may_see = bool(decision.roles & audience(owner_role, self._settings.broadcast_extra_roles))
+        requester = decision.requester
+        policy = await self._agreements.current()
+        async with self._sessions() as session:
+            repo = StoreRepository(session)
+            listing = await repo.listing(module=request.module, date_from=page.date_from, date_to=page.date_to)
+            visible = [
+                row_id
+                for row_id, cc, pid in listing
+                if may_see
+                and PartyKey.of(cc, pid) != requester
+                and policy.allows(PartyKey.of(cc, pid), requester, request.module)
+            ]
+            data = await repo.data_of(visible[page.offset : page.offset + page.limit])
+        base = f"{self._settings.public_url}/ocpi/{request.version}/sender/{request.module}"
+        headers = Page(total=len(visible), request=page).headers(base, params)
+        headers |= routing_headers(to=requester, from_=self._hub_party)
+        return ocpi_response(data, headers=headers)
