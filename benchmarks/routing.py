@@ -226,7 +226,9 @@ def run(seconds: float, connections: int, *, cache_ttl: float = 2.0, profile: bo
         "HUB_LOG_FORMAT": "json",
         "HUB_LOG_LEVEL": "INFO",
         "HUB_CACHE_TTL_SECONDS": str(cache_ttl),
+        **{k: v for k, v in os.environ.items() if k.startswith("BENCH_HUB_")},
     }
+    hub_env = {k.removeprefix("BENCH_"): v for k, v in hub_env.items()}
     platforms = {
         "bench-cpo": PlatformSpec("CPO", "NL", "CPA", {("locations", "SENDER"): f"{static}/cpo/2.2.1/locations"}),
         "bench-emsp": PlatformSpec("EMSP", "DE", "EMS"),

@@ -92,7 +92,8 @@ class SendPath:
                 breaker.release(permit)  # nothing was attempted
                 break
             try:
-                reply = await self._adapter.send(replace(request, url=url, timeout_seconds=remaining))
+                attempt = request if index == 0 else replace(request, url=url, timeout_seconds=remaining)
+                reply = await self._adapter.send(attempt)
             except ConnectFailed:
                 breaker.record(permit, False)
                 if not reached:
