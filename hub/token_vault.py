@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-__all__ = ["TokenVault", "new_token"]
+__all__ = ["TokenVault", "derive_key", "new_token"]
 
 _TOKEN_BYTES = 32  # 43 URL-safe characters: within string(64), printable, no whitespace
 
@@ -27,7 +27,8 @@ def new_token() -> str:
     return secrets.token_urlsafe(_TOKEN_BYTES)
 
 
-def _derive(secret: str, label: bytes) -> bytes:
+def derive_key(secret: str, label: bytes) -> bytes:
+    """A 32-byte key for one purpose (`label`) from the hub's `secret_key` (HKDF-SHA256)."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(secret.encode())
 
 
@@ -40,8 +41,8 @@ class TokenVault:
     """
 
     def __init__(self, secret_key: str) -> None:
-        self._hash_key = _derive(secret_key, b"ocpi-hub token hash")
-        self._fernet = Fernet(base64.urlsafe_b64encode(_derive(secret_key, b"ocpi-hub token encryption")))
+        self._hash_key = derive_key(secret_key, b"ocpi-hub token hash")
+        self._fernet = Fernet(base64.urlsafe_b64encode(derive_key(secret_key, b"ocpi-hub token encryption")))
 
     def hash(self, token: str) -> str:
         return hmac.new(self._hash_key, token.encode("utf-8"), hashlib.sha256).hexdigest()

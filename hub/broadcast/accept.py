@@ -9,14 +9,13 @@ and FROM = hub. A push older than the stored object is accepted but not sent on.
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import quote, urlencode
 
 import structlog
-from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
 from hub.broadcast.outbox import enqueue_broadcast
-from hub.db.db import SessionFactory, session_scope
+from hub.db.db import SessionFactory, in_transaction
 from hub.identity import Identity
 from hub.mirror.merge import Outcome, StoreUpdate
 from hub.mirror.repository import StoreRepository
@@ -24,7 +23,7 @@ from hub.mirror.updates import store_update_for
 from hub.ocpi.envelope import ocpi_response
 from hub.ocpi.headers import routing_headers
 from hub.ocpi.request import OcpiRequest
-from hub.ocpi.urls import encode_path
+from hub.ocpi.urls import encode_path, encode_query
 from hub.routing.decide import Broadcast
 from hub.types import PartyKey
 from hub.validation import PayloadValidator, ValidationContext
@@ -57,12 +56,9 @@ class BroadcastAcceptor:
             )
             self._validator.check_request(context, request.parsed)
         update = store_update_for(request, broadcast.pusher)
-        try:
-            outcome = await self._store(request, broadcast, sender, update, rest)
-        except IntegrityError:
-            # another writer (a routed push of the same object) inserted its row first: this
-            # transaction rolled back whole, and the second try updates that row instead
-            outcome = await self._store(request, broadcast, sender, update, rest)
+        outcome = await in_transaction(
+            self._sessions, lambda session: self._store(session, request, broadcast, sender, update, rest)
+        )
         self._wake()
         message = "Older than the stored object: not broadcast" if outcome is Outcome.STALE else None
         return ocpi_response(
@@ -70,29 +66,30 @@ class BroadcastAcceptor:
         )
 
     async def _store(
-        self, request: OcpiRequest, broadcast: Broadcast, sender: Identity, update: StoreUpdate | None, rest: str
+        self,
+        session: AsyncSession,
+        request: OcpiRequest,
+        broadcast: Broadcast,
+        sender: Identity,
+        update: StoreUpdate | None,
+        rest: str,
     ) -> Outcome | None:
-        """The mirror update and the broadcast row, in one transaction."""
-        async with session_scope(self._sessions) as session:
-            outcome = await StoreRepository(session).apply(update) if update is not None else None
-            if outcome is Outcome.STALE:
-                _log.info("broadcast_stale_not_sent", module=request.module, pusher=str(broadcast.pusher))
-                return outcome
-            await enqueue_broadcast(
-                session,
-                module=request.module,
-                interface=request.interface,
-                method=request.method,
-                rest=rest,
-                query=_query(request),
-                body=request.body,
-                pusher=broadcast.pusher,
-                role=broadcast.role,
-                platform_id=sender.platform_id,
-                correlation_id=request.correlation_id,
-            )
+        """The mirror update and the broadcast row, in the caller's transaction."""
+        outcome = await StoreRepository(session).apply(update) if update is not None else None
+        if outcome is Outcome.STALE:
+            _log.info("broadcast_stale_not_sent", module=request.module, pusher=str(broadcast.pusher))
+            return outcome
+        await enqueue_broadcast(
+            session,
+            module=request.module,
+            interface=request.interface,
+            method=request.method,
+            rest=rest,
+            query=encode_query(request.query),
+            body=request.body,
+            pusher=broadcast.pusher,
+            role=broadcast.role,
+            platform_id=sender.platform_id,
+            correlation_id=request.correlation_id,
+        )
         return outcome
-
-
-def _query(request: OcpiRequest) -> str:
-    return urlencode(request.query, quote_via=quote) if request.query else ""

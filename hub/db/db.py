@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hub.settings import Settings
 
-__all__ = ["STORAGE_ERRORS", "SessionFactory", "create_engine", "is_sqlite", "session_factory", "session_scope"]
+__all__ = [
+    "STORAGE_ERRORS",
+    "SessionFactory",
+    "create_engine",
+    "in_transaction",
+    "is_sqlite",
+    "session_factory",
+    "session_scope",
+]
 
 SessionFactory = async_sessionmaker[AsyncSession]
+T = TypeVar("T")
 
 # What the database being away looks like: SQLAlchemy's errors (the driver's wrapped), a refused
 # or broken connection, a timeout. Background loops catch these and try again; anything else is a
@@ -68,3 +77,15 @@ async def session_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+
+
+async def in_transaction(factory: SessionFactory, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """`work` in one transaction, run a second time in a fresh one if the first lost an insert race
+    (IntegrityError: another writer inserted the same unique row first, and committed). The second
+    run sees that row and updates it; a second conflict is a real error and is raised."""
+    try:
+        async with session_scope(factory) as session:
+            return await work(session)
+    except IntegrityError:
+        async with session_scope(factory) as session:
+            return await work(session)

@@ -12,13 +12,14 @@ follow it. Changing `secret_key` voids every hub URL issued before.
 from __future__ import annotations
 
 import base64
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from hub.token_vault import derive_key
 from hub.types import PartyKey
 
 __all__ = ["ProxyKind", "ProxyTarget", "Proxies"]
@@ -44,11 +45,11 @@ class ProxyTarget:
 
 
 class Proxies:
-    def __init__(self, *, secret_key: str, public_url: str, ttl_seconds: int) -> None:
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"ocpi-hub proxy url").derive(
-            secret_key.encode()
-        )
-        self._fernet = Fernet(base64.urlsafe_b64encode(key))
+    def __init__(
+        self, *, secret_key: str, public_url: str, ttl_seconds: int, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._clock = clock
+        self._fernet = Fernet(base64.urlsafe_b64encode(derive_key(secret_key, b"ocpi-hub proxy url")))
         self._public_url = public_url
         self._ttl = ttl_seconds
 
@@ -66,7 +67,7 @@ class Proxies:
                 target.from_.party_id,
             ]
         )
-        sealed = self._fernet.encrypt(payload).decode("ascii").rstrip("=")
+        sealed = self._fernet.encrypt_at_time(payload, int(self._clock())).decode("ascii").rstrip("=")
         return f"{self._public_url}/ocpi/{version}/proxy/{sealed}"
 
     def open(self, sealed: str, *, caller_platform_id: int) -> ProxyTarget | None:
@@ -76,7 +77,7 @@ class Proxies:
         try:
             padded = sealed + "=" * (-len(sealed) % 4)
             kind, module, url, target_id, caller_id, to_cc, to_pid, from_cc, from_pid = orjson.loads(
-                self._fernet.decrypt(padded.encode("ascii"), ttl=self._ttl)
+                self._fernet.decrypt_at_time(padded.encode("ascii"), self._ttl, int(self._clock()))
             )
         except (InvalidToken, ValueError, TypeError, UnicodeEncodeError):
             return None

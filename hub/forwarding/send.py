@@ -81,6 +81,7 @@ class SendPath:
         urls = [request.url, *(with_origin(request.url, alt) for alt in platform.alternates)]
         error: HubError = BreakerOpen(f"Receiver {receiver} is failing: circuit open, not contacted")
         reached = False  # something reached the receiver: a reply, or a timeout or break after sending
+        failed_reply: UpstreamResponse | None = None  # a 5xx an idempotent call failed over from
         for index, url in enumerate(urls):
             more = index + 1 < len(urls)
             breaker = self._breakers.get(origin_of(url))
@@ -89,7 +90,8 @@ class SendPath:
                 continue
             remaining = deadline - time.monotonic()
             if remaining <= 0.01:
-                breaker.release(permit)  # nothing was attempted
+                breaker.release(permit)  # nothing was attempted: the time budget is spent
+                error = ReceiverTimeout(f"Receiver {receiver} did not answer in time")
                 break
             try:
                 attempt = request if index == 0 else replace(request, url=url, timeout_seconds=remaining)
@@ -108,12 +110,14 @@ class SendPath:
                 self._reachability.reached(platform.platform_id)
                 if reply.status < 500 or not (more and request.method in IDEMPOTENT):
                     return reply
-                reached = True
+                failed_reply, reached = reply, True
                 continue
             breaker.record(permit, False)
             reached = True
             if request.method not in IDEMPOTENT:
                 break
+        if failed_reply is not None:
+            return failed_reply  # no alternate did better: the caller gets the receiver's own answer
         if not reached:
             self._reachability.unreachable(platform.platform_id)
         raise error

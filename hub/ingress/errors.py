@@ -4,6 +4,8 @@ in the message. Used by the app's exception handlers and by the functional lane 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import structlog
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
@@ -14,12 +16,12 @@ from hub.errors import ClientError, OcpiError, ServerError
 from hub.observability.rejections import Rejections
 from hub.ocpi.envelope import error_response
 
-__all__ = ["EXCEPTION_HANDLERS", "render_ocpi_error", "render_storage_down"]
+__all__ = ["EXCEPTION_HANDLERS", "handler_for"]
 
 _log = structlog.get_logger("hub.app")
 
 
-async def render_ocpi_error(request: Request, exc: Exception) -> Response:
+async def _ocpi_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OcpiError)
     rejections: Rejections | None = getattr(request.app.state, "rejections", None)
     if rejections is not None:
@@ -33,7 +35,7 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
     return error_response(ClientError(message, http_status=exc.status_code))
 
 
-async def render_storage_down(_request: Request, exc: Exception) -> Response:
+async def _storage_down(_request: Request, exc: Exception) -> Response:
     _log.error("storage_unavailable", error=type(exc).__name__)
     return error_response(ServerError("Storage unavailable: nothing was changed, try again", http_status=503))
 
@@ -43,10 +45,20 @@ async def _unexpected(_request: Request, exc: Exception) -> Response:
     return error_response(ServerError("Internal error"))
 
 
-EXCEPTION_HANDLERS = {
-    OcpiError: render_ocpi_error,
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+EXCEPTION_HANDLERS: dict[type[Exception], Handler] = {
+    OcpiError: _ocpi_error,
     HTTPException: _http_error,
-    DBAPIError: render_storage_down,
-    ConnectionError: render_storage_down,
+    DBAPIError: _storage_down,
+    ConnectionError: _storage_down,
     Exception: _unexpected,
 }
+
+
+def handler_for(exc: Exception) -> Handler:
+    """The handler Starlette would pick for `exc`: the nearest class in its MRO."""
+    for cls in type(exc).__mro__:
+        if cls in EXCEPTION_HANDLERS:
+            return EXCEPTION_HANDLERS[cls]
+    return _unexpected

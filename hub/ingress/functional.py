@@ -15,16 +15,15 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl
 
-from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hub.errors import InvalidParameters, MethodNotAllowed, NotFound, OcpiError, ReceiverUnreachable
+from hub.errors import InvalidParameters, MethodNotAllowed, NotFound, ReceiverUnreachable
 from hub.forwarding.proxies import ProxyKind
 from hub.ingress.body import parse_json
-from hub.ingress.errors import render_ocpi_error, render_storage_down
+from hub.ingress.errors import handler_for
 from hub.ingress.middleware import scope_ids
 from hub.ocpi.grammar import known_module
 from hub.ocpi.request import NO_BODY, OcpiRequest, PathParams, RoutingPair, parse_path, parse_query, parse_routing
@@ -44,8 +43,7 @@ _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 _ALL = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
-def _version(request: Request) -> str:
-    version = str(request.path_params["version"])
+def _version(version: str) -> str:
     if version not in EDITIONS:
         raise NotFound("Unknown OCPI version")
     return version
@@ -53,10 +51,13 @@ def _version(request: Request) -> str:
 
 def _raw_segments(request: Request) -> list[str]:
     """The path as sent (still percent-encoded), split into segments; decoding happens once, per
-    segment, in hub.ocpi.request."""
+    segment, in hub.ocpi.request. The prefix must be plain: `/ocpi/{version}/{interface}/{module}`
+    with nothing encoded (a router matches the decoded path, so `sender%2Flocations` gets here)."""
     raw = request.scope.get("raw_path") or request.url.path.encode()
-    path = raw.decode("latin-1").split("?", 1)[0]
-    return path.split("/")  # "", "ocpi", version, interface, module, params...
+    segments = raw.decode("latin-1").split("?", 1)[0].split("/")  # "", "ocpi", version, interface, module, ...
+    if len(segments) < 5 or segments[1] != "ocpi" or any("%" in s for s in segments[2:5]):
+        raise NotFound("Unknown module endpoint")
+    return segments
 
 
 def _query_pairs(request: Request) -> list[tuple[str, str]]:
@@ -78,10 +79,10 @@ async def _body(request: Request) -> tuple[bytes | None, Any]:
     return raw, parse_json(raw)
 
 
-async def read_request(request: Request, version: str) -> OcpiRequest:
+async def read_request(request: Request) -> OcpiRequest:
     """The request value: path, query, routing headers and body, each checked once."""
     segments = _raw_segments(request)
-    module = segments[4]
+    version, module = _version(segments[2]), segments[4]
     interface, path = parse_path(module=module, interface_segment=segments[3], rest=segments[5:])
     query = parse_query(_query_pairs(request), module=module, known_module=known_module(module))
     to, from_ = parse_routing(request.headers, "to"), parse_routing(request.headers, "from")
@@ -106,9 +107,8 @@ async def read_request(request: Request, version: str) -> OcpiRequest:
 async def functional(request: Request) -> Response:
     started = time.perf_counter()
     hub = hub_state(request)
-    version = _version(request)
     identity = await hub.auth.require(request)
-    value = await read_request(request, version)
+    value = await read_request(request)
     decision = decide(value, identity, await hub.views.view(value, identity))
     if isinstance(decision, Reject):
         raise decision.error
@@ -124,7 +124,7 @@ async def follow(request: Request) -> Response:
     """Follow a hub URL that stands in for a Link, a Location or a response_url."""
     started = time.perf_counter()
     hub = hub_state(request)
-    version = _version(request)
+    version = _version(str(request.path_params["version"]))
     identity = await hub.auth.require(request)
     target = hub.proxies.open(str(request.path_params["sealed"]), caller_platform_id=identity.platform_id)
     if target is None:
@@ -176,14 +176,11 @@ class FunctionalLane:
         if scope["type"] != "http" or not _FUNCTIONAL.match(scope["path"]):
             await self.app(scope, receive, send)
             return
-        scope["path_params"] = {"version": scope["path"].split("/", 3)[2]}
         request = Request(scope, receive)
         try:
             response = await functional(request)
-        except OcpiError as exc:
-            response = await render_ocpi_error(request, exc)
-        except (DBAPIError, ConnectionError) as exc:
-            response = await render_storage_down(request, exc)
+        except Exception as exc:  # the lane is this request's outermost boundary: the app's handlers render it
+            response = await handler_for(exc)(request, exc)
         await response(scope, receive, send)
 
 

@@ -17,6 +17,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.errors import ClientError
+from hub.observability.logging import module_path
 from hub.ocpi.envelope import envelope_bytes
 from hub.ocpi.headers import new_message_id
 
@@ -37,11 +38,6 @@ def _header(scope: Scope, name: bytes) -> str | None:
 def scope_ids(scope: Scope) -> tuple[str, str]:
     ids: tuple[str, str] = scope["hub.ids"]
     return ids
-
-
-def _log_path(path: str) -> str:
-    # Only the module level: deeper segments may carry token uids or other personal ids.
-    return "/".join(path.split("/")[:5])
 
 
 class RequestContext:
@@ -87,7 +83,7 @@ class RequestContext:
             _log.debug(
                 "http_request",
                 method=scope["method"],
-                path=_log_path(scope["path"]),
+                path=module_path(scope["path"]),
                 status=status["code"],
                 ms=round((time.perf_counter() - started) * 1000, 2),
             )

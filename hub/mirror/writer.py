@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 
 import structlog
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hub.db.db import STORAGE_ERRORS, SessionFactory, session_scope
+from hub.db.db import STORAGE_ERRORS, SessionFactory, in_transaction
 from hub.mirror.merge import StoreUpdate
 from hub.mirror.repository import StoreRepository
 
@@ -50,10 +51,12 @@ class StoreWriter:
                     self._queue.task_done()
 
     async def _write(self, batch: list[StoreUpdate]) -> None:
-        async with session_scope(self._sessions) as session:
+        async def apply_all(session: AsyncSession) -> None:
             repo = StoreRepository(session)
             for update in batch:
                 await repo.apply(update)
+
+        await in_transaction(self._sessions, apply_all)
 
     async def drain(self) -> None:
         """Wait until everything submitted so far is written (tests, shutdown)."""

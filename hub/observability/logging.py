@@ -13,12 +13,17 @@ import sys
 import orjson
 import structlog
 
-__all__ = ["configure_logging", "fingerprint"]
+__all__ = ["configure_logging", "fingerprint", "module_path"]
 
 
 def fingerprint(value: str) -> str:
     """A short stable hash for ids that are personal data (token uids, contract ids)."""
     return hashlib.sha256(value.encode("utf-8")).hexdigest()[:12]
+
+
+def module_path(path: str) -> str:
+    """`/ocpi/2.2.1/sender/locations` of any deeper path: deeper segments may be personal ids."""
+    return "/".join(path.split("/")[:5])
 
 
 def configure_logging(*, level: str = "INFO", fmt: str = "console") -> None:

@@ -9,6 +9,7 @@ from collections import Counter
 import structlog
 
 from hub.errors import OcpiError
+from hub.observability.logging import module_path
 
 __all__ = ["Rejections"]
 
@@ -26,7 +27,7 @@ class Rejections:
             "request_rejected",
             reason=reason,
             http_status=error.http_status,
-            path="/".join(path.split("/")[:5]),  # the module level only: deeper segments may be personal ids
+            path=module_path(path),
             message=error.message,
         )
 

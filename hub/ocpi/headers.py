@@ -10,8 +10,9 @@ import base64
 import binascii
 import uuid
 from dataclasses import dataclass
+from typing import Protocol
 
-from hub.types import PartyKey, TokenEncoding
+from hub.types import TokenEncoding
 
 __all__ = [
     "TokenCandidate",
@@ -73,7 +74,15 @@ def _b64decode(value: str) -> str | None:
     return text if core and core.isprintable() and " " not in core else None
 
 
-def routing_headers(*, to: PartyKey, from_: PartyKey) -> dict[str, str]:
+class _Party(Protocol):
+    @property
+    def country_code(self) -> str: ...
+
+    @property
+    def party_id(self) -> str: ...
+
+
+def routing_headers(*, to: _Party, from_: _Party) -> dict[str, str]:
     """OCPI-to/from-* for a message from `from_` to `to` (transport_and_format.asciidoc 391-414)."""
     return {
         "OCPI-to-country-code": to.country_code,

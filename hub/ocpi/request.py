@@ -1,8 +1,9 @@
 """One OCPI request, parsed once and strictly at ingress; everything after ingress reads this value.
 
-`parse_request` takes the raw request target (still percent-encoded), the method, the routing
-headers and the ids, and returns an `OcpiRequest` or raises `InvalidParameters` (2001, HTTP 400)
-naming what was wrong. Nothing is forwarded, stored or broadcast for a request that fails here.
+`parse_path`, `parse_query` and `parse_routing` read the raw request (path still percent-encoded)
+into the parts of an `OcpiRequest` (assembled by `hub.ingress.functional.read_request`), or raise
+`InvalidParameters` (2001, HTTP 400) naming what was wrong. Nothing is forwarded, stored or
+broadcast for a request that fails here.
 
 Path segments after the module are decoded exactly once and must then be printable ASCII without
 `/` or `\\`, never `.` or `..` (nor decode a second time into one of those), and within the length
@@ -39,14 +40,13 @@ __all__ = [
 
 NO_BODY: Any = None
 _INTERFACES = {"sender": InterfaceRole.SENDER, "receiver": InterfaceRole.RECEIVER}
-_MODULE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_MODULE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # used with fullmatch: `$` admits a trailing newline
 _HEX = re.compile(rb"%(?![0-9A-Fa-f]{2})")
-_CC = re.compile(r"^[A-Za-z]{2}$")
-_PID = re.compile(r"^[A-Za-z0-9]{3}$")
+_CC = re.compile(r"[A-Za-z]{2}")
+_PID = re.compile(r"[A-Za-z0-9]{3}")
 _TOKEN_TYPES = frozenset({"AD_HOC_USER", "APP_USER", "OTHER", "RFID"})
 _OWNER_NAMES = frozenset({"country_code", "party_id"})
 _LIST_PARAMS = frozenset({"date_from", "date_to", "offset", "limit"})
-_MAX_URL = 255
 _MAX_VALUE = 255
 
 
@@ -144,7 +144,7 @@ def _ascii(data: bytes, name: str) -> str:
 def parse_path(*, module: str, interface_segment: str, rest: Sequence[str]) -> tuple[InterfaceRole, PathParams]:
     """The interface and the typed parameters of `rest` (raw segments after the module)."""
     interface = _INTERFACES.get(interface_segment)
-    if interface is None or not _MODULE.match(module) or module in CONFIGURATION_MODULES:
+    if interface is None or not _MODULE.fullmatch(module) or module in CONFIGURATION_MODULES:
         raise NotFound("Unknown module endpoint")
     shapes = shapes_for(module, interface)
     if not shapes:
@@ -167,9 +167,9 @@ def _match(shape: Shape, segments: list[str]) -> PathParams:
         value = decode_segment(raw, param)
         if param.literal is not None and value != param.literal:
             raise InvalidParameters(f"Expected '{param.literal}' in the path, not another segment")
-        if param.name == "country_code" and not _CC.match(value):
+        if param.name == "country_code" and not _CC.fullmatch(value):
             raise InvalidParameters("Path parameter country_code must be 2 letters")
-        if param.name == "party_id" and not _PID.match(value):
+        if param.name == "party_id" and not _PID.fullmatch(value):
             raise InvalidParameters("Path parameter party_id must be 3 letters or digits")
         if param.name == "command" and value not in COMMAND_TYPES:
             raise InvalidParameters("Path parameter command is not a CommandType")
@@ -215,8 +215,8 @@ def _checked_value(name: str, value: str) -> str:
     elif name == "type":
         if value.upper() not in _TOKEN_TYPES:
             raise InvalidParameters("Query parameter type is not a TokenType")
-    elif name == "response_url" and (len(value) > _MAX_URL or not value.lower().startswith(("http://", "https://"))):
-        raise InvalidParameters("Query parameter response_url must be an http(s) URL of at most 255 characters")
+    elif name == "response_url" and not value.lower().startswith(("http://", "https://")):
+        raise InvalidParameters("Query parameter response_url must be an http(s) URL")
     return value
 
 
@@ -235,8 +235,8 @@ def parse_routing(headers: Mapping[str, str], prefix: str) -> RoutingPair | None
     if not cc or not pid:
         missing = pid_name if cc else cc_name
         raise InvalidParameters(f"Header {_title(missing)} is missing: routing headers come in pairs")
-    if not _CC.match(cc):
+    if not _CC.fullmatch(cc):
         raise InvalidParameters(f"Header OCPI-{prefix}-country-code must be 2 letters")
-    if not _PID.match(pid):
+    if not _PID.fullmatch(pid):
         raise InvalidParameters(f"Header OCPI-{prefix}-party-id must be 3 letters or digits")
     return RoutingPair(cc, pid)

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 
 from hub.ocpi.request import decode_segment
 
-__all__ = ["assert_under", "build_url", "encode_path", "parse_segments"]
+__all__ = ["assert_under", "build_url", "encode_path", "encode_query", "parse_segments"]
 
 _SAFE = "-._~*"
 _QUERY_SAFE = "-._~*:@/!$'(),"  # RFC 3986 query characters; never & = + ; # or %
@@ -27,6 +27,11 @@ _QUERY_SAFE = "-._~*:@/!$'(),"  # RFC 3986 query characters; never & = + ; # or 
 def encode_path(values: Sequence[str]) -> str:
     """`a/b%20c` for ("a", "b c"): the hub's encoding of checked path parameters."""
     return "/".join(quote(v, safe=_SAFE) for v in values)
+
+
+def encode_query(pairs: Iterable[tuple[str, str]]) -> str:
+    """`a=1&b=x%20y` for checked query pairs: the hub's encoding of a query."""
+    return urlencode(list(pairs), quote_via=quote, safe=_QUERY_SAFE)
 
 
 def parse_segments(encoded: str) -> tuple[str, ...]:
@@ -41,9 +46,9 @@ def build_url(endpoint: str, values: Sequence[str], query: Iterable[tuple[str, s
     url = endpoint
     if values:
         url = endpoint + ("" if endpoint.endswith("/") else "/") + encode_path(values)
-    pairs = list(query)
-    if pairs:
-        url += ("&" if "?" in endpoint else "?") + urlencode(pairs, quote_via=quote, safe=_QUERY_SAFE)
+    encoded = encode_query(query)
+    if encoded:
+        url += ("&" if "?" in endpoint else "?") + encoded
     assert_under(url, endpoint)
     return url
 

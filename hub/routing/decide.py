@@ -168,25 +168,21 @@ def _forward(request: OcpiRequest, party: PartyKey, view: RouteView) -> Decision
 
 def _check_push(request: OcpiRequest, party: PartyKey) -> None:
     """A push must carry a JSON object, PATCH its last_updated, and name only the sender as owner."""
-    receiver_push = request.interface is InterfaceRole.RECEIVER and request.method in ("PUT", "POST")
-    if (
-        request.method == "PATCH"
-        or (receiver_push and request.body is not None)
-        or (request.method == "PUT" and request.interface is InterfaceRole.RECEIVER and request.module in _ID_FIELDS)
-    ):
-        body = request.parsed
-        if body is NO_BODY:
+    to_receiver = request.interface is InterfaceRole.RECEIVER
+    body = request.parsed
+    if body is NO_BODY:
+        if request.method == "PATCH" or (request.method == "PUT" and to_receiver and request.module in _ID_FIELDS):
             raise InvalidParameters(f"{request.method} needs a JSON body")
+    elif request.method == "PATCH" or (to_receiver and request.method in ("PUT", "POST")):
         if not isinstance(body, dict):
             raise InvalidParameters(f"{request.method} body must be a JSON object")
         if request.method == "PATCH" and "last_updated" not in body:
             raise InvalidParameters("PATCH must contain last_updated")
-    if request.interface is not InterfaceRole.RECEIVER or request.method == "GET":
+    if not to_receiver or request.method == "GET":
         return
     owner = request.path.owner
     if owner is not None and owner != party:
         raise InvalidParameters(f"URL country_code/party_id {owner} is not the sender {party} (OCPI-from)")
-    body = request.parsed
     if isinstance(body, dict):
         _check_body_owner(body, owner or party, request)
 

@@ -24,3 +24,16 @@ async def test_rejected_requests_are_counted_by_reason_and_others_still_served(
     assert not functional(emsp) and not functional(cpo)
     good = await cpo.request_hub("PUT", f"{base}/NL/CPA/LOC1", json=location(), to=EMSP)
     assert good.json()["status_code"] == 1000, good.text
+
+
+async def test_an_encoded_prefix_is_404_not_a_crash(hub_app: Starlette, connect_fake: StartFake) -> None:
+    """The router matches the decoded path; the hub reads the raw one, where `sender%2Flocations`
+    is one segment: a plain 404 envelope, never an internal error."""
+    cpo, emsp = await connect_pair(connect_fake)
+    base = emsp.hub_url("locations", "SENDER").rsplit("/", 2)[0]  # .../ocpi/2.2.1
+    for tail in ("sender%2Flocations", "sender%2flocations%2FLOC1", "sender/loc%61tions/LOC1", "%73ender/locations"):
+        reply = await emsp.request_hub("GET", f"{base}/{tail}", to=CPO)
+        assert (reply.status_code, reply.json()["status_code"]) == (404, 2000), (tail, reply.text)
+    assert not functional(cpo)
+    good = await emsp.request_hub("GET", emsp.hub_url("locations", "SENDER"), to=CPO)
+    assert good.json()["status_code"] == 1000, good.text

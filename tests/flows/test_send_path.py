@@ -4,10 +4,8 @@ receiver's origins as forwarded requests."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import pytest
 from starlette.applications import Starlette
@@ -20,7 +18,7 @@ from hub.registration.platforms import PlatformAdmin
 from hub.state import HubState
 from tests.conftest import StartFake
 from tests.fakes.serving import serve_asgi
-from tests.faults.harness import point_endpoints
+from tests.faults.harness import point_endpoints, wait_until
 from tests.flows.test_broadcast import location, pushes
 
 HUB = ("NL", "HUB")
@@ -42,15 +40,6 @@ class Failing:
         app = Starlette(routes=[Route("/{path:path}", self.answer, methods=["GET", "PUT", "POST", "PATCH", "DELETE"])])
         async with serve_asgi(app) as url:
             yield url
-
-
-async def wait_for(predicate: Any, what: str, timeout: float = 10.0) -> None:
-    try:
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                await asyncio.sleep(0.02)
-    except TimeoutError:
-        raise AssertionError(f"not within {timeout}s: {what}") from None
 
 
 @pytest.mark.hub_settings(breaker_fail_max=2, breaker_reset_seconds=60.0)
@@ -83,7 +72,11 @@ async def test_broadcast_deliveries_share_the_breakers_and_failover_of_routed_re
         # and delivers at the alternate, like a routed request would
         reply = await cpo.request_hub("PUT", url, json=location(at="2026-01-03T00:00:00Z"), to=HUB)
         assert reply.json()["status_code"] == 1000, reply.text
-        await wait_for(lambda: len(pushes(emsp)) == 3, "the broadcast reaches the eMSP at its alternate origin")
+
+        async def delivered() -> bool:
+            return len(pushes(emsp)) == 3
+
+        await wait_until(delivered, timeout=10, what="the broadcast reaches the eMSP at its alternate origin")
         got = pushes(emsp)[-1]
         assert got.headers.get("ocpi-from-party-id") == "HUB"
         assert failing.requests == 2  # never contacted while its breaker is open

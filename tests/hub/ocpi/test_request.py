@@ -150,6 +150,8 @@ def test_good_query_parameters_are_kept_in_order() -> None:
         {"ocpi-to-country-code": "NLD", "ocpi-to-party-id": "AAA"},
         {"ocpi-to-country-code": "NL", "ocpi-to-party-id": "AAAA"},
         {"ocpi-to-country-code": "NL"},
+        {"ocpi-to-country-code": "NL\n", "ocpi-to-party-id": "AAA"},
+        {"ocpi-to-country-code": "NL", "ocpi-to-party-id": "AAA\n"},
     ],
 )
 def test_routing_headers_with_stray_bytes_or_wrong_lengths_are_2001(headers: dict[str, str]) -> None:
