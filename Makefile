@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/ocpi-hub serve
+	HUB_OUTBOUND_ALLOW_LOOPBACK=true $(BIN)/ocpi-hub serve
 
 test: $(STAMP)
 	$(BIN)/pytest -q

@@ -222,6 +222,8 @@ def run(seconds: float, connections: int, *, cache_ttl: float = 2.0, profile: bo
     hub_env = {
         "HUB_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db",
         "HUB_SECRET_KEY": SECRET,
+        "HUB_OUTBOUND_ALLOW_LOOPBACK": "true",
+        "HUB_RATE_LIMIT_PER_SECOND": "0",
         "HUB_PUBLIC_URL": f"http://127.0.0.1:{hport}",
         "HUB_LOG_FORMAT": "json",
         "HUB_LOG_LEVEL": "INFO",

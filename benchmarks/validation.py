@@ -264,6 +264,8 @@ def _start_hub(stack: ExitStack, tmp: Path, db_url: str, mode: str) -> tuple[str
     env = {
         "HUB_DATABASE_URL": db_url,
         "HUB_SECRET_KEY": SECRET,
+        "HUB_OUTBOUND_ALLOW_LOOPBACK": "true",
+        "HUB_RATE_LIMIT_PER_SECOND": "0",
         "HUB_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "HUB_LOG_FORMAT": "json",
         "HUB_LOG_LEVEL": "INFO",

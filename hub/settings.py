@@ -86,6 +86,33 @@ class Settings(BaseSettings):
     still_alive_seconds: float = Field(300.0, gt=0)
     liveness_check_seconds: float = Field(30.0, gt=0)
 
+    # Outbound policy (hub.egress): which URLs the hub may call.
+    outbound_allow_loopback: bool = False
+    outbound_allowed_networks: tuple[str, ...] = ()
+    # Slow and many clients (hub.server).
+    header_timeout_seconds: float = Field(10.0, gt=0)
+    body_timeout_seconds: float = Field(30.0, gt=0)
+    keepalive_timeout_seconds: float = Field(5.0, gt=0)
+    max_connections: int = Field(1000, ge=1)
+    busy_retry_after_seconds: int = Field(1, ge=1)
+    max_json_depth: int = Field(32, ge=4, le=256)
+    # Rate limits per platform and module (token bucket, per process); 0 = unlimited.
+    rate_limit_per_second: float = Field(200.0, ge=0)
+    rate_limit_burst: int = Field(400, ge=1)
+    rate_limit_overrides: dict[str, str] = Field(default_factory=dict)
+    # TLS (hub.server, hub.egress).
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
+    tls_client_ca_file: str | None = None
+    outbound_ca_file: str | None = None
+    outbound_client_cert_file: str | None = None
+    outbound_client_key_file: str | None = None
+    # Secrets and privacy.
+    previous_secret_keys: tuple[str, ...] = ()
+    operator_token: str | None = None
+    retention_sessions_days: float = Field(90.0, ge=0)
+    retention_cdrs_days: float = Field(400.0, ge=0)
+
     @field_validator("country_code", "party_id")
     @classmethod
     def _upper(cls, value: str) -> str:
@@ -104,6 +131,10 @@ class Settings(BaseSettings):
             raise ValueError("secret_key: set HUB_SECRET_KEY; the default is refused in production")
         if len(self.secret_key) < 16:
             raise ValueError("secret_key must be at least 16 characters")
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("tls_cert_file and tls_key_file go together")
+        if (self.outbound_client_cert_file is None) != (self.outbound_client_key_file is None):
+            raise ValueError("outbound_client_cert_file and outbound_client_key_file go together")
         return self
 
     @property

@@ -65,6 +65,7 @@ class HubProcess:
             "HUB_PUBLIC_URL": self.url,
             "HUB_SECRET_KEY": self.secret_key,
             "HUB_REGISTRY_POLL_SECONDS": "0.2",
+            "HUB_OUTBOUND_ALLOW_LOOPBACK": "true",
             "HUB_DISPATCHER_POLL_SECONDS": "0.2",
             "HUB_LOG_LEVEL": "WARNING",
         }

@@ -116,6 +116,7 @@ async def hub_settings(backend: str, tmp_path: Path, request: pytest.FixtureRequ
         "secret_key": TEST_SECRET,
         "registry_poll_seconds": 0.2,
         "log_level": "INFO",
+        "outbound_allow_loopback": True,  # fake parties listen on 127.0.0.1 (development policy)
     }
     schema = None
     if backend == "sqlite":

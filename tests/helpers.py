@@ -89,6 +89,7 @@ def cli_env(settings: Settings, *, public_url: str, extra: Mapping[str, str] | N
         "HUB_PUBLIC_URL": public_url,
         "HUB_SECRET_KEY": settings.secret_key,
         "HUB_REGISTRY_POLL_SECONDS": str(settings.registry_poll_seconds),
+        "HUB_OUTBOUND_ALLOW_LOOPBACK": "true" if settings.outbound_allow_loopback else "false",
     }
     if settings.database_schema:
         env["HUB_DATABASE_SCHEMA"] = settings.database_schema

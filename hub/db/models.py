@@ -73,6 +73,10 @@ class Platform(SQLModel, table=True):
     status_changed_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     last_seen_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     alternate_origins: list[str] | None = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
+    # mutual TLS: the SHA-256 of the client certificate this platform must present (hex), if pinned
+    client_cert_sha256: str | None = Field(default=None, max_length=64)
+    # a registration with token A in progress since then (one at a time; a stale claim expires)
+    registration_claimed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
     def set_status(self, status: ConnectionStatus) -> None:
         """Change the status; `status_changed_at` (ClientInfo.last_updated) moves only on a change."""
