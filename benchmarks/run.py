@@ -11,14 +11,17 @@ import argparse
 import json
 import time
 
-from benchmarks import broadcast, isolation, routing, validation
+from benchmarks import broadcast, isolation, routing, validation, write_path
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="hub benchmarks")
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each measurement")
     parser.add_argument("--connections", type=int, help="wrk connections (default: 64 routing, 32 the others)")
-    parser.add_argument("--only", choices=["routing", "broadcast", "isolation", "validation"], help="run one benchmark")
+    parser.add_argument(
+        "--only", choices=["routing", "broadcast", "isolation", "validation", "write_path"], help="run one benchmark"
+    )
+    parser.add_argument("--write-base", default=write_path.BASE_REF, help="write_path: the commit to compare with")
     parser.add_argument(
         "--hub-cache-ttl", type=float, default=2.0, help="routing: the hub's cache TTL (short, so runs cross expiries)"
     )
@@ -35,6 +38,8 @@ def main() -> None:
         report["isolation"] = isolation.run(args.seconds, args.connections or 32)
     if args.only in (None, "validation"):
         report["validation"] = validation.run(args.seconds, args.connections or 32)
+    if args.only in (None, "write_path"):
+        report["write_path"] = write_path.run(args.seconds, base_ref=args.write_base)
     out = routing.RESULTS
     out.mkdir(exist_ok=True)
     path = out / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"

@@ -27,6 +27,11 @@ from hub.broadcast.accept import BroadcastAcceptor
 from hub.broadcast.dispatcher import Dispatcher
 from hub.cache import AsyncTTLCache
 from hub.db.db import STORAGE_ERRORS, create_engine, session_factory
+from hub.db.models import utcnow
+from hub.egress.client import guard_middleware, guarded_connector
+from hub.egress.hop import hop_marker
+from hub.egress.policy import OutboundPolicy
+from hub.egress.tls import outbound_ssl_context
 from hub.forwarding.forwarder import Forwarder
 from hub.forwarding.proxies import Proxies
 from hub.forwarding.resilience import BreakerBoard
@@ -37,6 +42,7 @@ from hub.ingress.errors import EXCEPTION_HANDLERS
 from hub.ingress.functional import FunctionalLane, functional_routes
 from hub.ingress.hubclientinfo import hubclientinfo_routes
 from hub.ingress.middleware import RequestContext
+from hub.ingress.ratelimit import RateLimits
 from hub.liveness.peer import PeerClient
 from hub.liveness.reachability import Reachability
 from hub.liveness.still_alive import LivenessChecker, SeenTracker
@@ -44,6 +50,8 @@ from hub.mirror.get_all import GetAll
 from hub.mirror.writer import StoreWriter
 from hub.observability.logging import configure_logging
 from hub.observability.rejections import Rejections
+from hub.privacy.personal import PersonalData
+from hub.privacy.retention import prune
 from hub.registration.registrar import Registrar
 from hub.registry_watch import RegistryWatcher
 from hub.routing.agreement_book import AgreementBook
@@ -69,11 +77,21 @@ async def _build(settings: Settings) -> HubState:
     """Every shared resource, built once per process and handed to requests as app.state.hub."""
     engine = create_engine(settings)
     sessions = session_factory(engine)
-    vault = TokenVault(settings.secret_key)
-    connector = aiohttp.TCPConnector(
-        limit=settings.pool_total, limit_per_host=settings.pool_per_platform, keepalive_timeout=60
+    vault = TokenVault(settings.secret_key, previous=settings.previous_secret_keys)
+    personal = PersonalData.from_settings(settings, vault)  # Tokens, sessions, CDRs sealed at rest
+    policy = OutboundPolicy.from_settings(settings)
+    connector = guarded_connector(
+        policy,
+        limit=settings.pool_total,
+        limit_per_host=settings.pool_per_platform,
+        keepalive_timeout=60,
+        ssl=outbound_ssl_context(settings),  # CA bundle, client certificate, TLS 1.2+ (hub.egress.tls)
     )
-    http = aiohttp.ClientSession(connector=connector, skip_auto_headers=("Accept-Encoding",), middlewares=(no_resend,))
+    http = aiohttp.ClientSession(
+        connector=connector,
+        skip_auto_headers=("Accept-Encoding",),
+        middlewares=(guard_middleware(policy, hop_marker(settings)), no_resend),
+    )
     adapter = DirectOcpiAdapter(http, connect_timeout=settings.connect_timeout_seconds)
     tasks = TaskGroup()
     reachability = Reachability(
@@ -106,14 +124,24 @@ async def _build(settings: Settings) -> HubState:
     )
     agreements = AgreementBook(sessions=sessions, default_allow=settings.agreements_default == "open")
     proxies = Proxies(
-        secret_key=settings.secret_key, public_url=settings.public_url, ttl_seconds=settings.proxy_url_ttl_seconds
+        secret_key=settings.secret_key,
+        public_url=settings.public_url,
+        ttl_seconds=settings.proxy_url_ttl_seconds,
+        previous_secret_keys=settings.previous_secret_keys,
     )
     validator = PayloadValidator(settings)
     breakers = BreakerBoard(fail_max=settings.breaker_fail_max, reset_timeout=settings.breaker_reset_seconds)
-    send = SendPath(adapter=adapter, breakers=breakers, reachability=reachability)
-    dispatcher = Dispatcher(settings=settings, sessions=sessions, routing=routing, send=send, policy=agreements)
+    send = SendPath(
+        adapter=adapter,
+        breakers=breakers,
+        reachability=reachability,
+        busy_retry_after=settings.busy_retry_after_seconds,
+    )
+    dispatcher = Dispatcher(
+        settings=settings, sessions=sessions, routing=routing, send=send, policy=agreements, personal=personal
+    )
     hub_party = PartyKey.of(settings.country_code, settings.party_id)
-    mirror = StoreWriter(sessions=sessions)
+    mirror = StoreWriter(sessions=sessions, personal=personal)
 
     def registry_changed() -> None:
         auth.invalidate()
@@ -132,13 +160,15 @@ async def _build(settings: Settings) -> HubState:
             settings=settings,
             sessions=sessions,
             vault=vault,
-            peer=PeerClient(http, timeout_seconds=settings.request_timeout_seconds),
+            peer=PeerClient(http, timeout_seconds=settings.request_timeout_seconds, policy=policy),
             on_change=registry_changed,
         ),
         tasks=tasks,
         routing=routing,
         proxies=proxies,
-        views=RouteViews(routing=routing, agreements=agreements, sessions=sessions, hub_party=hub_party),
+        views=RouteViews(
+            routing=routing, agreements=agreements, sessions=sessions, hub_party=hub_party, personal=personal
+        ),
         forwarder=Forwarder(
             send=send,
             proxies=proxies,
@@ -146,14 +176,17 @@ async def _build(settings: Settings) -> HubState:
             mirror=mirror,
             default_timeout=settings.request_timeout_seconds,
         ),
-        broadcasts=BroadcastAcceptor(sessions=sessions, validator=validator, hub_party=hub_party, wake=dispatcher.wake),
-        get_all=GetAll(sessions=sessions, agreements=agreements, settings=settings),
+        broadcasts=BroadcastAcceptor(
+            sessions=sessions, validator=validator, hub_party=hub_party, wake=dispatcher.wake, personal=personal
+        ),
+        get_all=GetAll(sessions=sessions, agreements=agreements, settings=settings, personal=personal),
         validator=validator,
         agreements=agreements,
         store_writer=mirror,
         dispatcher=dispatcher,
         seen=seen,
         breakers=breakers,
+        rate_limits=RateLimits.from_settings(settings),
         on_registry_change=registry_changed,
     )
 
@@ -162,7 +195,11 @@ async def _housekeeping(hub: HubState) -> None:
     """Leader-only periodic work: still-alive checks, last-seen flushes, purging old rows."""
     checker = LivenessChecker(
         sessions=hub.sessions,
-        peer=PeerClient(hub.http, timeout_seconds=hub.settings.request_timeout_seconds),
+        peer=PeerClient(
+            hub.http,
+            timeout_seconds=hub.settings.request_timeout_seconds,
+            policy=OutboundPolicy.from_settings(hub.settings),
+        ),
         vault=hub.vault,
         silence_seconds=hub.settings.still_alive_seconds,
         on_change=hub.on_registry_change,
@@ -174,13 +211,19 @@ async def _housekeeping(hub: HubState) -> None:
             if hub.dispatcher.is_leader:
                 await checker.check()
                 await hub.dispatcher.purge()
+                await prune(
+                    hub.sessions,
+                    sessions_days=hub.settings.retention_sessions_days,
+                    cdrs_days=hub.settings.retention_cdrs_days,
+                    now=utcnow(),
+                )
         except STORAGE_ERRORS as exc:  # the database may be away; try again next round
             _log.warning("housekeeping_failed", error=type(exc).__name__)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
-    configure_logging(level=settings.log_level, fmt=settings.log_format)
+    configure_logging(level=settings.log_level, fmt=settings.log_format, secret_key=settings.secret_key)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -216,18 +259,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 max_body_bytes=settings.max_body_bytes,
                 max_header_bytes=settings.max_header_bytes,
                 max_query_params=settings.max_query_params,
+                hop=hop_marker(settings),
+                body_timeout_seconds=settings.body_timeout_seconds,
             ),
             Middleware(FunctionalLane),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
+    # A path a route matches only with (or without) a trailing "/" is 404 with an envelope, never a
+    # bare 307 to a URL the hub did not check (found by tests/security/test_fuzz.py).
+    app.router.redirect_slashes = False
     app.state.rejections = Rejections()
     return app
 
 
 async def _drain(hub: HubState) -> None:
-    """Write what is queued for the store before the engine closes (bounded wait)."""
+    """Refuse new store writes (503), write what is queued before the engine closes (bounded wait)."""
+    hub.store_writer.stop()
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(5.0):
             await hub.store_writer.drain()

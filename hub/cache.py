@@ -160,7 +160,11 @@ class AsyncTTLCache(Generic[K, V]):
             return _Loaded(None, exc)
         return _Loaded(kept[1])
 
-    def clear(self) -> None:
+    def clear(self, *, forget_last_good: bool = False) -> None:
+        """Drop cached values and misses. `forget_last_good` also drops what a failed load could fall
+        back on: for values a change may have revoked (tokens), which must never outlive it."""
+        if forget_last_good:
+            self._last_good.clear()
         self._hits.clear()
         self._misses.clear()
         self._loads.clear()  # loads in flight finish for their own readers only

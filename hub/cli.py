@@ -1,35 +1,67 @@
 """`ocpi-hub` (also `python -m hub`): serve the hub and manage its registry.
 
 The CLI talks to the same database as the server, so a running hub sees its changes within
-`registry_poll_seconds`.
+`registry_poll_seconds` (a rotated token, too: the old one is refused by every hub process
+within that time).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
+import dataclasses
 import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
-
-import aiohttp
 
 from hub.admin.agreements import AgreementAdmin
 from hub.admin.outbox import OutboxAdmin
 from hub.db.db import create_engine, session_factory
 from hub.db.migrate import upgrade
+from hub.egress.client import guarded_session
+from hub.egress.policy import OutboundPolicy
 from hub.errors import OcpiError
 from hub.liveness.peer import PeerClient
 from hub.observability.logging import configure_logging
+from hub.privacy.erase import erase_token
+from hub.privacy.personal import PersonalData
+from hub.privacy.rekey import reencrypt_store
+from hub.privacy.retention import prune
 from hub.registration.platforms import PlatformAdmin, parse_role
 from hub.registration.registrar import Registrar
+from hub.registration.rotation import TokenRotation, reseal_tokens
 from hub.settings import Settings, load_settings
 from hub.token_vault import TokenVault
-from hub.types import TokenEncoding
+from hub.types import PartyKey, TokenEncoding
 
 __all__ = ["main"]
+
+
+def _rate_limit(text: str) -> tuple[float, int | None]:
+    """`--rate-limit 200/400` -> (200.0, 400); `200` keeps the configured burst; `off` -> (0, None)."""
+    if text.strip().lower() == "off":
+        return 0.0, None
+    rate, _, burst = text.partition("/")
+    try:
+        parsed = float(rate), int(burst) if burst else None
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: use RATE/BURST (e.g. 200/400) or off") from None
+    if parsed[0] < 0 or (parsed[1] is not None and parsed[1] < 1):
+        raise argparse.ArgumentTypeError(f"{text!r}: RATE must be >= 0 and BURST >= 1")
+    return parsed
+
+
+def _party_key(text: str) -> PartyKey:
+    cc, _, pid = text.strip().partition(":")
+    if len(cc) != 2 or not cc.isalpha() or len(pid) != 3 or not pid.isalnum():
+        raise argparse.ArgumentTypeError(f"{text!r}: use CC:PID, e.g. NL:EMS")
+    return PartyKey.of(cc, pid)
+
+
+def _vault(settings: Settings) -> TokenVault:
+    return TokenVault(settings.secret_key, previous=settings.previous_secret_keys)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,6 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int)
     serve.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations at start")
+    serve.add_argument(
+        "--rate-limit",
+        type=_rate_limit,
+        metavar="RATE/BURST",
+        help="requests per second and bucket size per platform and module, e.g. 200/400; off = unlimited",
+    )
 
     db = sub.add_parser("db", help="database")
     db.add_argument("action", choices=["upgrade"])
@@ -66,6 +104,15 @@ def _parser() -> argparse.ArgumentParser:
     register.add_argument("id", type=int)
     register.add_argument("--versions-url", required=True)
     register.add_argument("--token-a", required=True)
+    rotate = psub.add_parser(
+        "rotate-token", help="issue a new token for a registered platform and hand it over (credentials PUT)"
+    )
+    rotate.add_argument("id", type=int)
+    pin = psub.add_parser("pin-cert", help="mutual TLS: the client certificate a platform must present")
+    pin.add_argument("id", type=int)
+    pinned = pin.add_mutually_exclusive_group(required=True)
+    pinned.add_argument("--sha256", metavar="HEX", help="SHA-256 of the DER certificate (colons allowed)")
+    pinned.add_argument("--clear", action="store_true", help="lift the pin")
     failover = psub.add_parser("failover", help="alternate base URLs tried when the primary fails")
     failover.add_argument("id", type=int)
     failover.add_argument("origins", nargs="*", help="e.g. https://backup.example.com (none: clear)")
@@ -90,6 +137,19 @@ def _parser() -> argparse.ArgumentParser:
     olist.add_argument("--status", default="dead", choices=["pending", "delivered", "rejected", "skipped", "dead"])
     replay = osub.add_parser("replay", help="queue dead messages again")
     replay.add_argument("id", type=int, nargs="?", help="one message (default: all dead)")
+
+    keys = sub.add_parser("keys", help="the key that seals tokens and personal data at rest")
+    ksub = keys.add_subparsers(dest="action", required=True)
+    ksub.add_parser(
+        "rotate", help="re-encrypt everything sealed under previous_secret_keys with secret_key (while serving)"
+    )
+
+    privacy = sub.add_parser("privacy", help="personal data the hub keeps")
+    prsub = privacy.add_subparsers(dest="action", required=True)
+    erase = prsub.add_parser("erase-token", help="erase one token's personal data (GDPR), keeping an audit trail")
+    erase.add_argument("--party", required=True, type=_party_key, metavar="CC:PID", help="the token's owner (eMSP)")
+    erase.add_argument("--uid", required=True, help="the token's uid")
+    prsub.add_parser("prune", help="delete stored sessions and CDRs older than their retention now")
 
     demo = sub.add_parser("demo", help="play a charging session through a hub with a simulated CPO and eMSP")
     demo.add_argument("--keep-running", action="store_true", help="leave the hub and simulators up until Ctrl-C")
@@ -137,7 +197,7 @@ async def _outbox(settings: Settings, args: argparse.Namespace) -> int:
 
 def _admin(settings: Settings) -> tuple[PlatformAdmin, Callable[[], Awaitable[None]]]:
     engine = create_engine(settings)
-    admin = PlatformAdmin(settings=settings, sessions=session_factory(engine), vault=TokenVault(settings.secret_key))
+    admin = PlatformAdmin(settings=settings, sessions=session_factory(engine), vault=_vault(settings))
     return admin, engine.dispose
 
 
@@ -194,17 +254,99 @@ async def _platform_action(settings: Settings, admin: PlatformAdmin, args: argpa
         created = await admin.apply_file(args.file)
         print(f"Created: {', '.join(created) or 'nothing (all present)'}")
         return 0
+    if args.action == "rotate-token":
+        return await _rotate_token(settings, args)
+    if args.action == "pin-cert":
+        stored = await admin.pin_client_cert(args.id, None if args.clear else args.sha256)
+        print(f"Platform {args.id} client certificate: {stored or 'not pinned'}")
+        return 0
     return await _register(settings, args)
+
+
+async def _rotate_token(settings: Settings, args: argparse.Namespace) -> int:
+    """`platforms rotate-token ID`: hub.registration.rotation (new token, credentials PUT)."""
+    engine = create_engine(settings)
+    try:
+        async with guarded_session(settings) as http:  # the outbound policy applies to the CLI too
+            rotation = TokenRotation(
+                settings=settings,
+                sessions=session_factory(engine),
+                vault=_vault(settings),
+                peer=PeerClient(
+                    http,
+                    timeout_seconds=settings.request_timeout_seconds,
+                    policy=OutboundPolicy.from_settings(settings),
+                ),
+                on_change=lambda: None,  # hub processes see the revision within registry_poll_seconds
+            )
+            rotated = await rotation.rotate_token(platform_id=args.id)
+    finally:
+        await engine.dispose()
+    print(
+        f"Platform {rotated.platform_id} ({rotated.name}) has a new token; the old one is refused by every hub "
+        f"process within {settings.registry_poll_seconds:g} s"
+    )
+    return 0
+
+
+async def _keys(settings: Settings, args: argparse.Namespace) -> int:
+    """`keys rotate`: everything sealed under a previous key is sealed again under secret_key."""
+    engine = create_engine(settings)
+    sessions = session_factory(engine)
+    vault = _vault(settings)
+    try:
+        tokens = await reseal_tokens(sessions, vault)
+        personal = await reencrypt_store(sessions, PersonalData.from_settings(settings, vault))
+    finally:
+        await engine.dispose()
+    print(
+        f"Platform tokens: {tokens.resealed} re-encrypted, {tokens.current} already under the current key, "
+        f"{tokens.unreadable} unreadable\nPersonal data: {personal} row(s) re-encrypted"
+    )
+    print(
+        "Tokens the hub accepts are stored as keyed hashes: each moves to the current key when its platform "
+        "next calls. Keep previous_secret_keys until every platform has called since (or rotate-token it)."
+    )
+    if tokens.unreadable:
+        print("Some tokens open under no configured key: those platforms must register again", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _privacy(settings: Settings, args: argparse.Namespace) -> int:
+    engine = create_engine(settings)
+    sessions = session_factory(engine)
+    try:
+        if args.action == "erase-token":
+            personal = PersonalData.from_settings(settings, _vault(settings))
+            report = await erase_token(sessions, personal, owner=args.party, uid=args.uid)
+            print(json.dumps(dataclasses.asdict(report)))
+        else:
+            print(
+                json.dumps(
+                    await prune(
+                        sessions,
+                        sessions_days=settings.retention_sessions_days,
+                        cdrs_days=settings.retention_cdrs_days,
+                        now=datetime.now(UTC),
+                    )
+                )
+            )
+        return 0
+    finally:
+        await engine.dispose()
 
 
 async def _register(settings: Settings, args: argparse.Namespace) -> int:
     engine = create_engine(settings)
-    async with aiohttp.ClientSession() as http:
+    async with guarded_session(settings) as http:  # the outbound policy applies to the CLI too
         registrar = Registrar(
             settings=settings,
             sessions=session_factory(engine),
-            vault=TokenVault(settings.secret_key),
-            peer=PeerClient(http, timeout_seconds=settings.request_timeout_seconds),
+            vault=_vault(settings),
+            peer=PeerClient(
+                http, timeout_seconds=settings.request_timeout_seconds, policy=OutboundPolicy.from_settings(settings)
+            ),
             on_change=lambda: None,
         )
         try:
@@ -251,20 +393,9 @@ def _run_server(settings: Settings) -> int:
     from uvicorn.config import STARTUP_FAILURE
     from uvicorn.supervisors import Multiprocess
 
-    from hub.app import create_app
+    from hub.server import server_config
 
-    config = uvicorn.Config(
-        functools.partial(create_app, settings),
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,  # type: ignore[arg-type]
-        loop="uvloop",
-        http="httptools",
-    )
+    config = server_config(settings)  # timeouts, connection cap, TLS (hub.server)
     server = uvicorn.Server(config)
     try:
         if config.workers > 1:
@@ -281,12 +412,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     overrides: dict[str, Any] = {}
     if args.command == "serve":
         overrides = {"host": args.host, "port": args.port, "workers": args.workers}
+        if args.rate_limit is not None:
+            overrides |= {"rate_limit_per_second": args.rate_limit[0], "rate_limit_burst": args.rate_limit[1]}
     try:
         settings = load_settings(args.config, **overrides)
     except Exception as exc:
         print(f"ocpi-hub: invalid settings: {exc}", file=sys.stderr)
         return 2
-    configure_logging(level=settings.log_level, fmt=settings.log_format)
+    configure_logging(level=settings.log_level, fmt=settings.log_format, secret_key=settings.secret_key)
     try:
         if args.command == "demo":
             return _demo(args)
@@ -300,6 +433,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_agreements(settings, args))
         if args.command == "outbox":
             return asyncio.run(_outbox(settings, args))
+        if args.command == "keys":
+            return asyncio.run(_keys(settings, args))
+        if args.command == "privacy":
+            return asyncio.run(_privacy(settings, args))
         return asyncio.run(_platforms(settings, args))
     except OcpiError as exc:
         print(f"ocpi-hub: {exc.message} (OCPI status {exc.status_code})", file=sys.stderr)

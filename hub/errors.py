@@ -8,6 +8,7 @@
     │   ├── UnknownLocation  2003
     │   └── UnknownToken     2004
     ├── ServerError        3000    generic server error
+    │   ├── HubBusy          3000  HTTP 503 + Retry-After: the hub itself is short of a resource
     │   ├── ClientApiError   3001  unable to use the client's API
     │   ├── UnsupportedVersion 3002
     │   └── MissingEndpoints 3003  no matching endpoints
@@ -26,6 +27,7 @@ __all__ = [
     "AuthError",
     "ClientApiError",
     "ClientError",
+    "HubBusy",
     "HubError",
     "InvalidParameters",
     "MethodNotAllowed",
@@ -49,6 +51,7 @@ class OcpiError(Exception):
     status_code: int = 3000
     http_status: int = 500
     default_message: str = "Generic server error"
+    headers: dict[str, str] = {}  # extra response headers (Retry-After): never mutated, replaced per instance
 
     def __init__(self, message: str | None = None, *, http_status: int | None = None) -> None:
         self.message = message or self.default_message
@@ -104,6 +107,20 @@ class ServerError(OcpiError):
     status_code = 3000
     http_status = 500
     default_message = "Generic server error"
+
+
+class HubBusy(ServerError):
+    """The hub itself is short of a resource (file descriptors, an outbound connection slot in
+    time): nothing reached the receiver and nothing is said about it. Never counted against the
+    receiver's circuit breaker nor its reachability; the caller may try again after Retry-After."""
+
+    http_status = 503
+    default_message = "Hub busy: try again shortly"
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 class ClientApiError(ServerError):

@@ -32,6 +32,7 @@ class Identity:
     token_encoding: TokenEncoding
     version: str | None
     parties: tuple[PartyRef, ...]
+    client_cert_sha256: str | None = None  # mutual TLS: the certificate it must present (hex SHA-256)
 
     def serves(self, key: PartyKey) -> bool:
         return any(p.key == key for p in self.parties)

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hub.ingress.ratelimit import parse_overrides
 from hub.types import Role
 
 __all__ = ["DEFAULT_SECRET", "Settings", "load_settings"]
@@ -124,6 +125,12 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("public_url must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("rate_limit_overrides")
+    @classmethod
+    def _check_rate_limits(cls, value: dict[str, str]) -> dict[str, str]:
+        parse_overrides(value)  # "platform:module" -> "RATE/BURST" | "off"; a typo stops the hub at start
+        return value
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

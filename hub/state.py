@@ -16,6 +16,7 @@ from hub.db.db import SessionFactory
 from hub.forwarding.forwarder import Forwarder
 from hub.forwarding.proxies import Proxies
 from hub.forwarding.resilience import BreakerBoard
+from hub.ingress.ratelimit import RateLimits
 from hub.liveness.still_alive import SeenTracker
 from hub.mirror.get_all import GetAll
 from hub.mirror.writer import StoreWriter
@@ -53,6 +54,7 @@ class HubState:
     dispatcher: Dispatcher
     seen: SeenTracker
     breakers: BreakerBoard
+    rate_limits: RateLimits
     on_registry_change: Callable[[], None]
 
 

@@ -26,6 +26,7 @@ from hub.settings import Settings
 __all__ = [
     "HUB_URL",
     "HUB_VERSIONS_URL",
+    "TEST_OPERATOR_TOKEN",
     "TEST_SECRET",
     "HubProcess",
     "auth_header",
@@ -41,6 +42,7 @@ __all__ = [
 HUB_URL = "http://hub.test"
 HUB_VERSIONS_URL = f"{HUB_URL}/ocpi/versions"
 TEST_SECRET = "test-secret-key-0123456789abcdef"
+TEST_OPERATOR_TOKEN = "test-operator-token-0123456789"  # hub processes' operator_token (health details)
 PROJECT_ROOT = Path(hub.__file__).resolve().parent.parent
 LIFESPAN_EXIT_SECONDS = 10.0
 
@@ -90,6 +92,7 @@ def cli_env(settings: Settings, *, public_url: str, extra: Mapping[str, str] | N
         "HUB_SECRET_KEY": settings.secret_key,
         "HUB_REGISTRY_POLL_SECONDS": str(settings.registry_poll_seconds),
         "HUB_OUTBOUND_ALLOW_LOOPBACK": "true" if settings.outbound_allow_loopback else "false",
+        "HUB_OPERATOR_TOKEN": settings.operator_token or TEST_OPERATOR_TOKEN,
     }
     if settings.database_schema:
         env["HUB_DATABASE_SCHEMA"] = settings.database_schema

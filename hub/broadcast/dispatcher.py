@@ -30,12 +30,13 @@ from hub.broadcast.targets import Candidate, broadcast_targets
 from hub.db.db import STORAGE_ERRORS, SessionFactory, session_scope
 from hub.db.models import Broadcast, OutboxMessage, OutboxStatus, utcnow
 from hub.db.repositories import RegistryRepository
-from hub.errors import HubError, InvalidParameters
+from hub.errors import HubBusy, HubError, InvalidParameters
 from hub.forwarding.outbound import outbound_request
 from hub.forwarding.send import BreakerOpen, SendPath
 from hub.ocpi.envelope import parse_envelope
 from hub.ocpi.headers import routing_headers
 from hub.ocpi.urls import build_url, parse_segments
+from hub.privacy.personal import PersonalData
 from hub.routing.agreement_book import PolicySource
 from hub.routing.table import RoutingTable
 from hub.settings import Settings
@@ -66,8 +67,10 @@ class Dispatcher:
         routing: RoutingTable,
         send: SendPath,
         policy: PolicySource,
+        personal: PersonalData,
     ) -> None:
         self._send = send
+        self._personal = personal
         self._settings = settings
         self._sessions = sessions
         self._routing = routing
@@ -241,14 +244,15 @@ class Dispatcher:
         if endpoint is None:
             return _Result(message.id, OutboxStatus.SKIPPED, "receiver has no such endpoint")
         try:
-            url = build_url(endpoint, parse_segments(message.rest), parse_qsl(message.query, keep_blank_values=True))
+            rest, body = self._personal.open_outbound(message.rest, message.body)  # Tokens are sealed at rest
+            url = build_url(endpoint, parse_segments(rest), parse_qsl(message.query, keep_blank_values=True))
         except (InvalidParameters, ValueError):
             return _Result(message.id, OutboxStatus.DEAD, "stored path is not a checked path")
         request = outbound_request(
             platform=platform,
             method=message.method,
             url=url,
-            body=message.body.encode("utf-8") if message.body else None,
+            body=body,
             correlation_id=message.correlation_id,
             routing=_routing(message),
             default_timeout=self._settings.request_timeout_seconds,
@@ -257,6 +261,8 @@ class Dispatcher:
             reply = await self._send.send(request, platform=platform, receiver=message.receiver_key)
         except BreakerOpen:
             return _Result(message.id, _WAIT, "circuit open")
+        except HubBusy:  # the hub's own shortage: no attempt was made, nothing against the receiver
+            return _Result(message.id, _WAIT, "hub busy")
         except HubError as exc:
             return _Result(message.id, _RETRY, exc.message)
         envelope = parse_envelope(reply.body)

@@ -40,7 +40,8 @@ def is_sqlite(url: str) -> bool:
 
 def create_engine(settings: Settings) -> AsyncEngine:
     url = make_url(settings.database_url)
-    kwargs: dict[str, Any] = {"pool_pre_ping": False}
+    # No SQL parameters (token uids, contract ids) in errors or logs, whatever the log level.
+    kwargs: dict[str, Any] = {"pool_pre_ping": False, "hide_parameters": True, "echo": False}
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)

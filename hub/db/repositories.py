@@ -4,16 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import CursorResult, delete, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hub.db.models import Endpoint, Party, Platform, RegistryRevision, utcnow
 from hub.types import PartyKey
 
-__all__ = ["EndpointSpec", "PartySpec", "RegistryRepository"]
+__all__ = ["ClaimNeed", "EndpointSpec", "PartySpec", "RegistryRepository"]
+
+
+class ClaimNeed(StrEnum):
+    """What must still hold for a registration claim to be taken (checked in the same UPDATE)."""
+
+    NOTHING = "nothing"  # the hub registers at the platform (register_with)
+    TOKEN_A = "token_a"  # credentials POST: the token A is still valid
+    REGISTERED = "registered"  # credentials PUT: the platform still has a credentials token
+    OUTBOUND = "outbound"  # the hub updates the platform (rotation): it must hold a token for it too
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +77,75 @@ class RegistryRepository:
             or_(col(Platform.token_a_hash) == token_hash, col(Platform.inbound_token_hash) == token_hash)
         )
         return (await self.session.exec(query)).first()
+
+    async def by_any_token_hash(self, *, hashes: Sequence[str]) -> Platform | None:
+        """The platform holding one of these hashes (the same token under the current and the
+        previous secret keys): one query, however many keys."""
+        query = select(Platform).where(
+            or_(col(Platform.token_a_hash).in_(hashes), col(Platform.inbound_token_hash).in_(hashes))
+        )
+        return (await self.session.exec(query)).first()
+
+    async def rehash_token(self, *, old: str, new: str) -> None:
+        """Replace an accepted token's hash (made under a previous secret key) by its hash under
+        the current key; a no-op when another process did it first."""
+        for column in (Platform.token_a_hash, Platform.inbound_token_hash):
+            await self.session.exec(update(Platform).where(col(column) == old).values({column: new}))
+
+    async def claim_registration(
+        self, *, platform_id: int, at: datetime, stale_before: datetime, need: ClaimNeed
+    ) -> bool:
+        """Take the platform's one registration slot: a conditional UPDATE, so of any number of
+        concurrent claimants (in any hub process sharing the database) exactly one wins. A claim
+        older than `stale_before` was left by a caller that died and is taken over."""
+        claimed = col(Platform.registration_claimed_at)
+        query = (
+            update(Platform)
+            .where(col(Platform.id) == platform_id, or_(claimed.is_(None), claimed < stale_before))
+            .values(registration_claimed_at=at)
+        )
+        if need is ClaimNeed.TOKEN_A:
+            query = query.where(col(Platform.token_a_hash).is_not(None))
+        elif need is ClaimNeed.REGISTERED:
+            query = query.where(col(Platform.inbound_token_hash).is_not(None))
+        elif need is ClaimNeed.OUTBOUND:
+            query = query.where(
+                col(Platform.inbound_token_hash).is_not(None), col(Platform.outbound_token_enc).is_not(None)
+            )
+        return await self._changed(query)
+
+    async def release_registration(self, *, platform_id: int, claimed_at: datetime) -> bool:
+        """Give the slot back if it is still this claim (False: it went stale and was taken over)."""
+        query = (
+            update(Platform)
+            .where(col(Platform.id) == platform_id, col(Platform.registration_claimed_at) == claimed_at)
+            .values(registration_claimed_at=None)
+        )
+        return await self._changed(query)
+
+    async def sealed_tokens(self, *, after_id: int, limit: int) -> Sequence[tuple[int, str]]:
+        """(platform id, outbound_token_enc) of platforms that hold one, by id, after `after_id`."""
+        query = (
+            select(Platform.id, Platform.outbound_token_enc)
+            .where(col(Platform.id) > after_id, col(Platform.outbound_token_enc).is_not(None))
+            .order_by(col(Platform.id))
+            .limit(limit)
+        )
+        return [(int(pid), str(sealed)) for pid, sealed in (await self.session.exec(query)).all() if pid is not None]
+
+    async def replace_sealed_token(self, *, platform_id: int, old: str, new: str) -> bool:
+        """Swap a platform's sealed token only if it is still `old` (a registration may have
+        replaced it meanwhile: that one is already sealed under the current key)."""
+        query = (
+            update(Platform)
+            .where(col(Platform.id) == platform_id, col(Platform.outbound_token_enc) == old)
+            .values(outbound_token_enc=new)
+        )
+        return await self._changed(query)
+
+    async def _changed(self, query: Any) -> bool:
+        result: CursorResult[Any] = await self.session.exec(query)
+        return bool(result.rowcount == 1)
 
     async def parties(self, *, platform_id: int) -> Sequence[Party]:
         query = select(Party).where(Party.platform_id == platform_id).order_by(col(Party.id))

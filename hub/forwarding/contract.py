@@ -12,6 +12,7 @@ from typing import Protocol
 __all__ = [
     "Adapter",
     "ConnectFailed",
+    "HubOutOfResources",
     "OutboundRequest",
     "ReplyBroken",
     "ReplyTimeout",
@@ -51,6 +52,13 @@ class ReplyTimeout(TransportError):
 
 class ReplyBroken(TransportError):
     """The connection broke after sending (reset, closed mid-reply): 4003."""
+
+
+class HubOutOfResources(TransportError):
+    """The hub itself was short of a resource before anything was sent: file descriptors or
+    ephemeral ports (EMFILE, ENFILE, ENOBUFS, ENOMEM, EADDRNOTAVAIL), or no outbound connection
+    slot within the time budget. Says nothing about the receiver: 3000 / HTTP 503 (HubBusy),
+    never counted against its breaker."""
 
 
 class Adapter(Protocol):

@@ -7,7 +7,8 @@ goes byte for byte unless a `response_url` must be replaced by a hub URL. The re
 receiver's HTTP status and envelope whatever the status (an eMSP's 404 with 2004 reaches the CPO as
 such), goes back with the requester's X-Request-ID, and has its `Link` / `Location` replaced by hub
 URLs. Transport failures become 4002 / 4003, replies that are no OCPI envelope 4000; nothing is
-retried. A push changes the hub's mirror only once the receiver accepted it (1xxx).
+retried. A push changes the hub's mirror only once the receiver accepted it (1xxx), and its
+success reaches the pusher only once that change is committed (else 3000, HTTP 503).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import orjson
 import structlog
 from starlette.responses import Response
 
-from hub.errors import HubError, OcpiError
+from hub.egress.origins import same_origin_url
+from hub.egress.policy import origin_of
+from hub.errors import HubError, OcpiError, ServerError
 from hub.forwarding.contract import UpstreamResponse
 from hub.forwarding.outbound import outbound_request
 from hub.forwarding.proxies import Proxies, ProxyKind, ProxyTarget
@@ -27,7 +30,7 @@ from hub.forwarding.rewrite import CALLBACK_MODULES, body_response_url, next_lin
 from hub.forwarding.send import SendPath
 from hub.identity import Identity
 from hub.mirror.updates import store_update_for
-from hub.mirror.writer import StoreWriter
+from hub.mirror.writer import StoreRefused, StoreWriteFailed, StoreWriter
 from hub.ocpi.envelope import error_response, parse_envelope
 from hub.ocpi.headers import routing_headers
 from hub.ocpi.request import OcpiRequest
@@ -76,7 +79,8 @@ class Forwarder:
         """Send `request` as `forward` says and answer the caller. `checked=False` for hub URLs
         being followed (their payloads are not module payloads of a known path)."""
         ids = {"X-Request-ID": request.request_id, "X-Correlation-ID": request.correlation_id}
-        validation = _validation(request, caller, forward) if checked and not self._validator.policy.all_off else None
+        # built for every checked request: what the hub will store is checked whatever the mode
+        validation = _validation(request, caller, forward) if checked else None
         try:
             if validation is not None and request.body is not None:
                 self._validator.check_request(validation, request.parsed)
@@ -105,7 +109,15 @@ class Forwarder:
         if checked and 1000 <= ocpi_status < 2000 and reply.status < 300:
             update = store_update_for(request, forward.sender)
             if update is not None:
-                self._mirror.submit(update)
+                try:  # durable before the answer (hub.mirror.writer)
+                    await self._mirror.write(update)
+                except StoreWriteFailed as failed:
+                    why = "refused by the hub's store" if isinstance(failed, StoreRefused) else "not stored by the hub"
+                    unstored = ServerError(
+                        f"Accepted by receiver {forward.receiver} but {why}: send it again", http_status=503
+                    )
+                    self._audit(request, forward, started, status=503, ocpi_status=unstored.status_code)
+                    return error_response(unstored, headers=ids)
         headers = self._reply_headers(request, forward, caller, reply, ids)
         self._audit(request, forward, started, status=reply.status, ocpi_status=ocpi_status, reply=reply)
         return Response(reply.body, status_code=reply.status, headers=headers, media_type="application/json")
@@ -148,18 +160,26 @@ class Forwarder:
         headers.setdefault("ocpi-from-party-id", forward.receiver.party_id)
         link = reply.headers.get("link")
         following = next_link(link)
-        if link and following:
-            headers["link"] = replace_next_link(link, self._follow(request, forward, caller, ProxyKind.PAGE, following))
+        if link and following and (sealed := self._follow(request, forward, caller, ProxyKind.PAGE, following)):
+            headers["link"] = replace_next_link(link, sealed)
         location = reply.headers.get("location")
         if location and request.module == "cdrs" and request.method == "POST":
-            headers["location"] = self._follow(request, forward, caller, ProxyKind.LOCATION, location)
+            if sealed := self._follow(request, forward, caller, ProxyKind.LOCATION, location):
+                headers["location"] = sealed
         return headers
 
-    def _follow(self, request: OcpiRequest, forward: Forward, caller: Identity, kind: str, url: str) -> str:
+    def _follow(self, request: OcpiRequest, forward: Forward, caller: Identity, kind: str, url: str) -> str | None:
+        """A hub URL for a receiver's Link / Location; None (the header is dropped) unless it is at
+        the origin of the endpoint called or of one of the receiver's failover origins."""
+        allowed = frozenset(o for o in map(origin_of, (forward.endpoint, *forward.route.platform.alternates)) if o)
+        absolute = same_origin_url(url, forward.endpoint, allowed)
+        if absolute is None:
+            _log.warning("foreign_url_dropped", kind=kind, receiver=forward.route.platform.name, module=request.module)
+            return None
         target = ProxyTarget(
             kind=kind,
             module=request.module,
-            target_url=url,
+            target_url=absolute,
             target_platform_id=forward.route.platform.platform_id,
             caller_platform_id=caller.platform_id,
             to=forward.receiver,

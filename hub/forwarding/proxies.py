@@ -6,18 +6,19 @@ module, target URL, target and caller platform, to and from) encrypted and authe
 Fernet under a key derived from `secret_key`, with its minting time inside. Any hub process
 with the same secret can open it; nobody can forge or read one (a party never learns the other
 party's URL); it expires after `proxy_url_ttl_seconds`; only the platform it was issued to may
-follow it. Changing `secret_key` voids every hub URL issued before.
+follow it. Changing `secret_key` voids every hub URL issued before, unless the old key is
+listed in `previous_secret_keys` (hub URLs sealed under it still open until they expire).
 """
 
 from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import orjson
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from hub.token_vault import derive_key
 from hub.types import PartyKey
@@ -46,10 +47,19 @@ class ProxyTarget:
 
 class Proxies:
     def __init__(
-        self, *, secret_key: str, public_url: str, ttl_seconds: int, clock: Callable[[], float] = time.time
+        self,
+        *,
+        secret_key: str,
+        public_url: str,
+        ttl_seconds: int,
+        clock: Callable[[], float] = time.time,
+        previous_secret_keys: Sequence[str] = (),
     ) -> None:
         self._clock = clock
-        self._fernet = Fernet(base64.urlsafe_b64encode(derive_key(secret_key, b"ocpi-hub proxy url")))
+        keys = [secret_key, *previous_secret_keys]
+        self._fernet = MultiFernet(
+            [Fernet(base64.urlsafe_b64encode(derive_key(k, b"ocpi-hub proxy url"))) for k in keys]
+        )
         self._public_url = public_url
         self._ttl = ttl_seconds
 

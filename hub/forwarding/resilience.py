@@ -6,7 +6,8 @@ asks before sending, and `record(permit, ok)` replays the outcome through the sy
 afterwards. While the breaker is open, requests are refused at once (4003) without a
 connection attempt; after `reset_timeout` exactly one trial request is let through, and its
 outcome closes or re-opens the breaker. Connection failures, timeouts and HTTP 5xx count as
-failures; OCPI client errors (2xxx) never do.
+failures; OCPI client errors (2xxx) never do, nor do the hub's own shortages (no descriptor, no
+outbound slot in time) or refusals (outbound policy): `SendPath` hands their permit back unused.
 """
 
 from __future__ import annotations

@@ -11,7 +11,11 @@ Routed requests (the forwarder) and outbox deliveries (the broadcast dispatcher)
 - one time budget (the receiver's timeout) shared by every attempt;
 - no other retry (checklist 45): the caller gets 4002 or 4003 at once;
 - reachability: a receiver none of whose routes could be reached is reported `unreachable`,
-  one that answered `reached` (the liveness room turns that into ClientInfo OFFLINE / CONNECTED).
+  one that answered `reached` (the liveness room turns that into ClientInfo OFFLINE / CONNECTED);
+- the hub's own shortages (`HubOutOfResources`: no descriptor, no outbound slot in time) and its
+  own refusals (an OcpiError from the adapter, e.g. the outbound policy's `EgressRefused`) say
+  nothing about the receiver: the breaker's permit is handed back unused, reachability is not
+  told, no alternate is tried; a shortage is HubBusy (3000, HTTP 503, Retry-After).
 """
 
 from __future__ import annotations
@@ -21,10 +25,11 @@ from dataclasses import replace
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from hub.errors import HubError, ReceiverTimeout, ReceiverUnreachable
+from hub.errors import HubBusy, HubError, OcpiError, ReceiverTimeout, ReceiverUnreachable
 from hub.forwarding.contract import (
     Adapter,
     ConnectFailed,
+    HubOutOfResources,
     OutboundRequest,
     ReplyBroken,
     ReplyTimeout,
@@ -70,10 +75,18 @@ def with_origin(url: str, origin: str) -> str:
 
 
 class SendPath:
-    def __init__(self, *, adapter: Adapter, breakers: BreakerBoard, reachability: Reachability | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        adapter: Adapter,
+        breakers: BreakerBoard,
+        reachability: Reachability | None = None,
+        busy_retry_after: int = 1,
+    ) -> None:
         self._adapter = adapter
         self._breakers = breakers
         self._reachability = reachability or _Unobserved()
+        self._busy_retry_after = busy_retry_after
 
     async def send(self, request: OutboundRequest, *, platform: PlatformRoute, receiver: str) -> UpstreamResponse:
         """The receiver's reply, or a HubError (4002 / 4003) saying why there is none."""
@@ -105,6 +118,15 @@ class SendPath:
                 error = ReceiverTimeout(f"Receiver {receiver} did not answer in time")
             except ReplyBroken:
                 error = ReceiverUnreachable(f"Connection to receiver {receiver} broke")
+            except HubOutOfResources:
+                breaker.release(permit)
+                raise HubBusy(
+                    "Hub busy: no outbound connection available, try again shortly",
+                    retry_after=self._busy_retry_after,
+                ) from None
+            except OcpiError:
+                breaker.release(permit)  # the hub's own refusal (outbound policy): not the receiver's doing
+                raise
             else:
                 breaker.record(permit, reply.status < 500)
                 self._reachability.reached(platform.platform_id)

@@ -1,7 +1,15 @@
-"""`/health/live` (the process answers) and `/health/ready` (database, dispatcher, outbox, breakers)."""
+"""`/health/live` (the process answers) and `/health/ready` (database, dispatcher, outbox, breakers).
+
+Unauthenticated callers (load balancers, orchestrators) learn up or down only: the status and
+HTTP 200/503. The checks (receivers' origins with their breaker state, counts, outbox lag)
+describe the hub's parties and are shown only to the operator: `Authorization: Bearer
+<operator_token>` (setting `operator_token`, compared in constant time; unset = never shown).
+This bearer check is a stop-gap until the admin API brings OAuth2, which will replace it.
+"""
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime
 
 import orjson
@@ -55,7 +63,20 @@ async def ready(request: Request) -> Response:
     checks["open_breakers"] = len(open_breakers)
     if open_breakers:
         checks["breakers"] = open_breakers
-    return _json({"status": "ok" if healthy else "unavailable", "checks": checks}, 200 if healthy else 503)
+    body: dict[str, object] = {"status": "ok" if healthy else "unavailable"}
+    if _is_operator(request, hub.settings.operator_token):
+        body["checks"] = checks
+    return _json(body, 200 if healthy else 503)
+
+
+def _is_operator(request: Request, operator_token: str | None) -> bool:
+    """`Authorization: Bearer <operator_token>`, compared in constant time."""
+    if not operator_token:
+        return False
+    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(credential.strip().encode("utf-8"), operator_token.encode("utf-8"))
 
 
 def _age(oldest: datetime | None) -> float:

@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from hub.errors import NotFound
 from hub.ingress.body import read_json
+from hub.ingress.ratelimit import admit
 from hub.ocpi.envelope import ocpi_response
 from hub.ocpi.versions import EDITIONS, Edition, hub_endpoints
 from hub.state import hub_state
@@ -28,7 +29,7 @@ def _edition(request: Request) -> Edition:
 
 async def versions(request: Request) -> Response:
     hub = hub_state(request)
-    await hub.auth.require(request, registration_ok=True)
+    await admit(request, "versions", registration_ok=True)
     base = hub.settings.public_url
     return ocpi_response([{"version": n, "url": f"{base}/ocpi/{n}"} for n in EDITIONS])
 
@@ -36,14 +37,14 @@ async def versions(request: Request) -> Response:
 async def version_details(request: Request) -> Response:
     hub = hub_state(request)
     edition = _edition(request)
-    await hub.auth.require(request, registration_ok=True)
+    await admit(request, "versions", registration_ok=True)
     return ocpi_response({"version": edition.number, "endpoints": hub_endpoints(edition, hub.settings.public_url)})
 
 
 async def credentials(request: Request) -> Response:
     hub = hub_state(request)
     edition = _edition(request)
-    identity, presented = await hub.auth.require_token(request, registration_ok=True)
+    identity, presented = await admit(request, "credentials", registration_ok=True)
     if request.method == "GET":
         # The credentials object the client uses toward the hub: the token it presented.
         return ocpi_response(hub.registrar.hub_credentials(presented))
@@ -57,8 +58,14 @@ async def credentials(request: Request) -> Response:
 
 
 def configuration_routes() -> list[Route]:
+    """Each with and without a trailing `/`: parties write both, and Starlette would otherwise
+    answer the other one with a bare 307 (no envelope, Location built from the Host header)."""
     return [
-        Route("/ocpi/versions", versions, methods=["GET"]),
-        Route("/ocpi/{version}", version_details, methods=["GET"]),
-        Route("/ocpi/{version}/credentials", credentials, methods=["GET", "POST", "PUT", "DELETE"]),
+        Route(path + slash, handler, methods=methods)
+        for path, handler, methods in (
+            ("/ocpi/versions", versions, ["GET"]),
+            ("/ocpi/{version}", version_details, ["GET"]),
+            ("/ocpi/{version}/credentials", credentials, ["GET", "POST", "PUT", "DELETE"]),
+        )
+        for slash in ("", "/")
     ]

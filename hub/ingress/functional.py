@@ -20,11 +20,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from hub.egress.origins import check_response_url
 from hub.errors import InvalidParameters, MethodNotAllowed, NotFound, ReceiverUnreachable
 from hub.forwarding.proxies import ProxyKind
 from hub.ingress.body import parse_json
 from hub.ingress.errors import handler_for
 from hub.ingress.middleware import scope_ids
+from hub.ingress.ratelimit import admit, rate_limits
 from hub.ocpi.grammar import known_module
 from hub.ocpi.request import NO_BODY, OcpiRequest, PathParams, RoutingPair, parse_path, parse_query, parse_routing
 from hub.ocpi.versions import EDITIONS
@@ -76,7 +78,13 @@ async def _body(request: Request) -> tuple[bytes | None, Any]:
     raw = await request.body()
     if not raw.strip():
         return None, NO_BODY
-    return raw, parse_json(raw)
+    return raw, parse_json(raw, max_depth=hub_state(request).settings.max_json_depth)
+
+
+def _module_of(request: Request) -> str:
+    """The module segment of `/ocpi/{version}/{interface}/{module}/...` (checked later, by read_request)."""
+    parts = request.scope["path"].split("/", 5)
+    return parts[4] if len(parts) > 4 else ""
 
 
 async def read_request(request: Request) -> OcpiRequest:
@@ -107,12 +115,13 @@ async def read_request(request: Request) -> OcpiRequest:
 async def functional(request: Request) -> Response:
     started = time.perf_counter()
     hub = hub_state(request)
-    identity = await hub.auth.require(request)
+    identity, _ = await admit(request, _module_of(request))  # authentication and rate limits
     value = await read_request(request)
     decision = decide(value, identity, await hub.views.view(value, identity))
     if isinstance(decision, Reject):
         raise decision.error
     if isinstance(decision, Forward):
+        await check_response_url(value, identity, hub.routing)  # 2001 unless at the sender's own origins
         return await hub.forwarder.run(value, decision, identity, started=started)
     if isinstance(decision, Broadcast):
         return await hub.broadcasts.accept(value, decision, identity)
@@ -125,10 +134,11 @@ async def follow(request: Request) -> Response:
     started = time.perf_counter()
     hub = hub_state(request)
     version = _version(str(request.path_params["version"]))
-    identity = await hub.auth.require(request)
+    identity, _ = await admit(request, None)  # the module's bucket once the seal is open
     target = hub.proxies.open(str(request.path_params["sealed"]), caller_platform_id=identity.platform_id)
     if target is None:
         raise NotFound("Unknown or expired hub URL")
+    rate_limits(request).check(identity, target.module)
     if (target.kind == ProxyKind.CALLBACK) == (request.method == "GET"):
         raise MethodNotAllowed(f"{request.method} is not allowed on this hub URL")
     if request.scope.get("query_string"):

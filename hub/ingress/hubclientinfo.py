@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from hub.db.repositories import RegistryRepository
 from hub.errors import NotFound
+from hub.ingress.ratelimit import admit
 from hub.ocpi.envelope import ocpi_response, ocpi_timestamp
 from hub.ocpi.pagination import Page, PageRequest
 from hub.ocpi.versions import EDITIONS
@@ -26,7 +27,7 @@ async def client_info_list(request: Request) -> Response:
     version = request.path_params["version"]
     if version not in EDITIONS:
         raise NotFound("Unknown OCPI version")
-    await hub.auth.require(request)
+    await admit(request, "hubclientinfo")
     page = PageRequest.parse(request.query_params, max_limit=hub.settings.page_limit)
     async with hub.sessions() as session:
         repo = RegistryRepository(session)
@@ -51,4 +52,5 @@ async def client_info_list(request: Request) -> Response:
 
 
 def hubclientinfo_routes() -> list[Route]:
-    return [Route("/ocpi/{version}/sender/hubclientinfo", client_info_list, methods=["GET"])]
+    path = "/ocpi/{version}/sender/hubclientinfo"
+    return [Route(path + slash, client_info_list, methods=["GET"]) for slash in ("", "/")]  # no bare 307

@@ -16,6 +16,7 @@ from hub.ocpi.envelope import ocpi_response
 from hub.ocpi.headers import routing_headers
 from hub.ocpi.pagination import Page, PageRequest
 from hub.ocpi.request import OcpiRequest
+from hub.privacy.personal import PersonalData
 from hub.routing.agreement_book import PolicySource
 from hub.routing.decide import AnswerFromStore
 from hub.settings import Settings
@@ -25,8 +26,11 @@ __all__ = ["GetAll"]
 
 
 class GetAll:
-    def __init__(self, *, sessions: SessionFactory, agreements: PolicySource, settings: Settings) -> None:
+    def __init__(
+        self, *, sessions: SessionFactory, agreements: PolicySource, settings: Settings, personal: PersonalData
+    ) -> None:
         self._sessions = sessions
+        self._personal = personal
         self._agreements = agreements
         self._settings = settings
         self._hub_party = PartyKey.of(settings.country_code, settings.party_id)
@@ -39,7 +43,7 @@ class GetAll:
         requester = decision.requester
         policy = await self._agreements.current()
         async with self._sessions() as session:
-            repo = StoreRepository(session)
+            repo = StoreRepository(session, self._personal)
             listing = await repo.listing(module=request.module, date_from=page.date_from, date_to=page.date_to)
             visible = [
                 row_id

@@ -53,6 +53,8 @@ def ocpi_response(
 
 
 def error_response(error: OcpiError, headers: dict[str, str] | None = None) -> Response:
+    if error.headers:  # the error's own headers (Retry-After of a 429 or 503) go with it
+        headers = {**error.headers, **(headers or {})}
     return ocpi_response(
         status_code=error.status_code,
         status_message=error.message,

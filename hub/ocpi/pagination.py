@@ -24,9 +24,9 @@ def parse_datetime(value: str, name: str) -> datetime:
     text = value.strip()
     try:
         moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
-    except ValueError as exc:
-        raise InvalidParameters(f"{name} is not an RFC 3339 DateTime") from exc
-    return as_utc(moment)
+        return as_utc(moment)  # year 9999 at -14:00 (or year 1 at +14:00) is past datetime's range in UTC
+    except (ValueError, OverflowError) as exc:
+        raise InvalidParameters(f"{name} is not an RFC 3339 DateTime within years 1-9999 UTC") from exc
 
 
 def _int(params: QueryParams, name: str, default: int) -> int:

@@ -1,15 +1,23 @@
-"""Reading a platform's versions and version details (version_information_endpoint.asciidoc)."""
+"""Reading a platform's versions and version details (version_information_endpoint.asciidoc).
+
+Every URL the platform hands over is checked against the hub's outbound policy at that moment
+(`hub.egress`): the versions URL, the version details URL and every endpoint URL. A URL the
+policy refuses is 2001 naming which URL (never why: no address, no port); a URL that could not be
+read is 3001 with a generic reason. What really happened goes to the operator's log (`hub.peer`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from pydantic import TypeAdapter, ValidationError
 
 from hub.db.repositories import EndpointSpec
-from hub.errors import ClientApiError, MissingEndpoints, UnsupportedVersion
-from hub.liveness.peer import PeerClient, PeerError
+from hub.egress.policy import EgressRefused
+from hub.errors import ClientApiError, InvalidParameters, MissingEndpoints, UnsupportedVersion
+from hub.liveness.peer import PeerClient, PeerError, PeerRefused
 from hub.ocpi.credentials import Version, VersionDetails
 from hub.ocpi.versions import EDITIONS, Edition
 from hub.types import TokenEncoding
@@ -42,12 +50,14 @@ async def discover(
 ) -> Discovery:
     """GET versions, pick `wanted` (or the newest version both sides speak), GET its details.
 
-    Unusable API -> 3001; no common version -> 3002.
+    Unusable API -> 3001; a URL the outbound policy refuses -> 2001; no common version -> 3002.
     """
     try:
         offered = _VERSIONS.validate_python(await peer.data("GET", versions_url, token=token, encoding=encoding))
+    except PeerRefused as exc:
+        raise _refused("versions URL", exc) from exc
     except PeerError as exc:
-        raise ClientApiError(f"Could not read your versions: {exc}") from exc
+        raise ClientApiError("Could not read your versions endpoint") from exc
     except ValidationError as exc:
         raise ClientApiError("Your versions endpoint did not return a list of {version, url}") from exc
     by_number = {v.version: v for v in offered}
@@ -63,15 +73,34 @@ async def discover(
         details = VersionDetails.model_validate(
             await peer.data("GET", by_number[edition.number].url, token=token, encoding=encoding)
         )
+    except PeerRefused as exc:
+        raise _refused("version details URL", exc) from exc
     except PeerError as exc:
-        raise ClientApiError(f"Could not read your version details: {exc}") from exc
+        raise ClientApiError("Could not read your version details endpoint") from exc
     except ValidationError as exc:
         raise ClientApiError("Your version details are not a valid VersionDetails object") from exc
     endpoints = tuple(
         EndpointSpec(module=e.identifier, interface_role=(e.role.value if e.role else ""), url=e.url)
         for e in details.endpoints
     )
+    checked: set[str] = set()
+    for endpoint in endpoints:
+        origin = urlsplit(endpoint.url)[:2]
+        if str(origin) in checked:
+            continue
+        checked.add(str(origin))
+        try:
+            await peer.check(endpoint.url)
+        except PeerRefused as exc:
+            name = f"{endpoint.module} {endpoint.interface_role}".strip()
+            raise _refused(f"endpoint URL of {name}", exc) from exc
     return Discovery(edition=edition, endpoints=endpoints)
+
+
+def _refused(what: str, exc: PeerRefused) -> InvalidParameters:
+    """2001 (HTTP 200: the request reached the OCPI layer) naming the URL, not the reason."""
+    why = "" if exc.public == EgressRefused.default_message else f": {exc.public[:1].lower()}{exc.public[1:]}"
+    return InvalidParameters(f"Your {what} is not allowed by the hub's outbound policy{why}", http_status=200)
 
 
 def missing_endpoints(discovery: Discovery, required: Iterable[str]) -> list[str]:

@@ -18,6 +18,7 @@ from hub.db.repositories import PartySpec, RegistryRepository
 from hub.errors import InvalidParameters
 from hub.liveness.clientinfo import enqueue_status_change
 from hub.mirror.repository import StoreRepository
+from hub.privacy.personal import PersonalData
 from hub.settings import Settings
 from hub.token_vault import TokenVault, new_token
 from hub.types import ConnectionStatus, PartyKey, Role, TokenEncoding
@@ -124,6 +125,25 @@ class PlatformAdmin:
             await repo.bump_revision()
         return origins
 
+    async def pin_client_cert(self, platform_id: int, sha256: str | None) -> str | None:
+        """Mutual TLS: the client certificate this platform must present (hex SHA-256 of the DER
+        certificate; colons and case are ignored), or None to lift the pin. Takes effect in every
+        hub process within registry_poll_seconds. Returns the pin as stored."""
+        pin = None
+        if sha256 is not None:
+            pin = sha256.replace(":", "").strip().lower()
+            if len(pin) != 64 or any(c not in "0123456789abcdef" for c in pin):
+                raise InvalidParameters("sha256 must be 64 hex digits: the SHA-256 of the DER certificate")
+        async with session_scope(self._sessions) as session:
+            repo = RegistryRepository(session)
+            platform = await repo.get(platform_id=platform_id)
+            if platform is None:
+                raise InvalidParameters(f"No platform with id {platform_id}")
+            platform.client_cert_sha256 = pin
+            await repo.save(platform)
+            await repo.bump_revision()
+        return pin
+
     async def remove(self, *, platform_id: int) -> bool:
         async with session_scope(self._sessions) as session:
             repo = RegistryRepository(session)
@@ -131,7 +151,7 @@ class PlatformAdmin:
             if platform is not None:  # tell everyone first: its parties will never connect again
                 platform.set_status(ConnectionStatus.SUSPENDED)
                 await enqueue_status_change(session, platform=platform)
-                store = StoreRepository(session)
+                store = StoreRepository(session, PersonalData.from_settings(self._settings, self._vault))
                 for party in await repo.parties(platform_id=platform_id):
                     await store.forget_owner(owner=PartyKey.of(party.country_code, party.party_id))
             removed = await repo.remove(platform_id=platform_id)
@@ -162,6 +182,7 @@ class PlatformAdmin:
                         "registered": p.outbound_token_enc is not None,
                         "from_config": p.from_config,
                         "alternate_origins": p.alternate_origins or [],
+                        "client_cert_sha256": p.client_cert_sha256,
                         "updated_at": p.updated_at.isoformat(),
                         "parties": [
                             {"role": x.role, "country_code": x.country_code, "party_id": x.party_id}

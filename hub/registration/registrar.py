@@ -11,6 +11,14 @@ platform that lacks one is refused with 3003 before anything is stored, in both 
 Tokens: the hub generates the token a platform uses toward the hub (C when receiving, B when
 sending) and stores only its hash; the token the hub uses toward the platform (B received,
 C received) is stored encrypted.
+
+One exchange per platform at a time (`claim`): of N concurrent POSTs with one token A exactly
+one gets 1000 and a token C; the others get HTTP 409 / 2000 "in progress" and no token. Token A
+after a *failed* registration (3001-3003, 2001, a lost claim) is unchanged: the platform fixes
+its side and POSTs again with it. After a *successful* one it is void in the same transaction
+that stores token C: a later POST with it is HTTP 401 / 2000 in this process at once (its token
+cache is cleared), and never registers again anywhere (another process that still caches the
+token for up to `registry_poll_seconds` answers 405, since the claim requires a token A).
 """
 
 from __future__ import annotations
@@ -23,19 +31,20 @@ from pydantic import ValidationError
 
 from hub.db.db import SessionFactory, session_scope
 from hub.db.models import Platform
-from hub.db.repositories import PartySpec, RegistryRepository
-from hub.errors import ClientApiError, InvalidParameters, MethodNotAllowed, OcpiError
+from hub.db.repositories import ClaimNeed, PartySpec, RegistryRepository
+from hub.errors import ClientApiError, InvalidParameters, MethodNotAllowed
 from hub.identity import Identity, Stage
 from hub.liveness.clientinfo import enqueue_status_change
 from hub.liveness.peer import PeerClient, PeerError
 from hub.ocpi.credentials import Credentials, CredentialsRole
 from hub.ocpi.versions import Edition
-from hub.registration.discovery import discover, require_endpoints
+from hub.registration.claim import Claims
+from hub.registration.discovery import Discovery, discover, require_endpoints
 from hub.settings import Settings
 from hub.token_vault import TokenVault, new_token
 from hub.types import ConnectionStatus, PartyKey, Role, TokenEncoding
 
-__all__ = ["Registrar", "parse_credentials"]
+__all__ = ["Registrar", "parse_credentials", "party_specs"]
 
 _log = structlog.get_logger("hub.registration")
 
@@ -51,7 +60,7 @@ def parse_credentials(body: Any) -> Credentials:
         raise InvalidParameters(f"Invalid credentials object: {where}: {first['msg']}", http_status=200) from exc
 
 
-def _specs(roles: Iterable[CredentialsRole]) -> list[PartySpec]:
+def party_specs(roles: Iterable[CredentialsRole]) -> list[PartySpec]:
     return [
         PartySpec(
             role=r.role.value,
@@ -78,6 +87,7 @@ class Registrar:
         self._vault = vault
         self._peer = peer
         self._on_change = on_change
+        self.claims = Claims(settings=settings, sessions=sessions)
 
     def hub_credentials(self, token: str) -> dict[str, Any]:
         """The hub's Credentials object: one role, HUB (credentials.asciidoc 187)."""
@@ -103,13 +113,13 @@ class Registrar:
         """POST: register the platform that presented token A; returns the hub's credentials (token C)."""
         if identity.stage is not Stage.REGISTRATION:
             raise MethodNotAllowed("Already registered: use PUT to update or DELETE to unregister")
-        return await self._exchange(identity, parse_credentials(body), edition)
+        return await self._exchange(identity, parse_credentials(body), edition, need=ClaimNeed.TOKEN_A)
 
     async def update(self, identity: Identity, body: Any, edition: Edition) -> dict[str, Any]:
         """PUT: re-read the platform's endpoints, switch version, issue a new token."""
         if identity.stage is not Stage.CREDENTIALS:
             raise MethodNotAllowed("Not registered yet: use POST to register")
-        return await self._exchange(identity, parse_credentials(body), edition)
+        return await self._exchange(identity, parse_credentials(body), edition, need=ClaimNeed.REGISTERED)
 
     async def unregister(self, identity: Identity) -> None:
         """DELETE: stop all traffic with the platform; its tokens die."""
@@ -130,34 +140,35 @@ class Registrar:
         self._on_change()
         _log.info("platform_unregistered", platform=identity.platform_name)
 
-    async def _exchange(self, identity: Identity, creds: Credentials, edition: Edition) -> dict[str, Any]:
-        parties = _specs(creds.roles)
-        await self._check_parties(identity.platform_id, parties)
-        discovery = await discover(
-            self._peer, versions_url=creds.url, token=creds.token, encoding=identity.token_encoding, wanted=edition
-        )
-        require_endpoints(discovery, self._settings.required_endpoints)
-        token_c = new_token()
-        async with session_scope(self._sessions) as session:
-            repo = RegistryRepository(session)
-            platform = await repo.get(platform_id=identity.platform_id)
-            if (
-                platform is None
-                or platform.status == ConnectionStatus.SUSPENDED.value
-                and identity.stage is Stage.CREDENTIALS
-            ):
-                raise MethodNotAllowed("Registration was withdrawn meanwhile")
-            platform.versions_url = creds.url
-            platform.version = discovery.edition.number
-            platform.outbound_token_enc = self._vault.encrypt(creds.token)
-            platform.inbound_token_hash = self._vault.hash(token_c)
-            platform.token_a_hash = None
-            platform.set_status(ConnectionStatus.CONNECTED)
-            await repo.save(platform)
-            await repo.replace_parties(platform_id=identity.platform_id, parties=parties)
-            await repo.replace_endpoints(platform_id=identity.platform_id, endpoints=discovery.endpoints)
-            await repo.bump_revision()
-            await enqueue_status_change(session, platform=platform)
+    async def _exchange(
+        self, identity: Identity, creds: Credentials, edition: Edition, *, need: ClaimNeed
+    ) -> dict[str, Any]:
+        claimed_at, _ = await self.claims.take(identity.platform_id, need=need)
+        try:
+            parties = party_specs(creds.roles)
+            await self.check_parties(identity.platform_id, parties)
+            discovery = await discover(
+                self._peer, versions_url=creds.url, token=creds.token, encoding=identity.token_encoding, wanted=edition
+            )
+            require_endpoints(discovery, self._settings.required_endpoints)
+            token_c = new_token()
+            async with session_scope(self._sessions) as session:
+                repo = RegistryRepository(session)
+                await self.claims.finish(repo, identity.platform_id, claimed_at)
+                platform = await repo.get(platform_id=identity.platform_id)
+                if (
+                    platform is None
+                    or platform.status == ConnectionStatus.SUSPENDED.value
+                    and identity.stage is Stage.CREDENTIALS
+                ):
+                    raise MethodNotAllowed("Registration was withdrawn meanwhile")
+                platform.versions_url = creds.url
+                platform.inbound_token_hash = self._vault.hash(token_c)
+                platform.token_a_hash = None
+                await self.store(repo, platform, creds.token, parties, discovery)
+        except BaseException:
+            await self.claims.release(identity.platform_id, claimed_at)
+            raise
         self._on_change()
         _log.info(
             "platform_registered",
@@ -168,7 +179,28 @@ class Registrar:
         )
         return self.hub_credentials(token_c)
 
-    async def _check_parties(self, platform_id: int, parties: Sequence[PartySpec]) -> None:
+    async def store(
+        self,
+        repo: RegistryRepository,
+        platform: Platform,
+        outbound_token: str,
+        parties: Sequence[PartySpec] | None,
+        discovery: Discovery,
+    ) -> None:
+        """What every successful exchange stores (in the caller's transaction, which ends the claim);
+        `parties` None keeps the platform's parties as they are."""
+        assert platform.id is not None
+        platform.version = discovery.edition.number
+        platform.outbound_token_enc = self._vault.encrypt(outbound_token)
+        platform.set_status(ConnectionStatus.CONNECTED)
+        await repo.save(platform)
+        if parties is not None:
+            await repo.replace_parties(platform_id=platform.id, parties=parties)
+        await repo.replace_endpoints(platform_id=platform.id, endpoints=discovery.endpoints)
+        await repo.bump_revision()
+        await enqueue_status_change(repo.session, platform=platform)
+
+    async def check_parties(self, platform_id: int, parties: Sequence[PartySpec]) -> None:
         """A platform may only register the parties the operator declared for it (if any), and
         never a party another platform serves."""
         async with self._sessions() as session:
@@ -195,46 +227,50 @@ class Registrar:
     # --- hub as sender --------------------------------------------------------------------
 
     async def register_with(self, *, platform_id: int, versions_url: str, token_a: str) -> Platform:
-        """Register the hub at a platform that gave us a token A (credentials.asciidoc 17-45)."""
+        """Register the hub at a platform that gave us a token A (credentials.asciidoc 17-45).
+
+        Under the platform's claim, so it cannot race a POST, a PUT or a rotation for the same
+        platform; on failure the platform is left as it was (its token B revoked)."""
         async with self._sessions() as session:
             platform = await RegistryRepository(session).get(platform_id=platform_id)
         if platform is None:
             raise InvalidParameters(f"No platform with id {platform_id}")
         if platform.status == ConnectionStatus.CONNECTED.value and platform.outbound_token_enc:
             raise MethodNotAllowed(f"Platform {platform.name} is already registered")
-        encoding = TokenEncoding(platform.token_encoding)
-        discovery = await discover(self._peer, versions_url=versions_url, token=token_a, encoding=encoding)
-        # the hub cannot POST without the platform's credentials endpoint, whatever is configured
-        require_endpoints(discovery, dict.fromkeys(("credentials", *self._settings.required_endpoints)))
-        credentials_url = discovery.url_of("credentials")
-        assert credentials_url is not None
-        token_b = new_token()
-        await self._set_inbound(platform_id, self._vault.hash(token_b), versions_url)
+        claimed_at, platform = await self.claims.take(platform_id, need=ClaimNeed.NOTHING)
+        previous_hash: str | None = platform.inbound_token_hash
+        token_b_set = False
         try:
-            reply = await self._peer.data(
-                "POST", credentials_url, token=token_a, encoding=encoding, body=self.hub_credentials(token_b)
-            )
-            creds = parse_credentials(reply)
-            parties = _specs(creds.roles)
-            await self._check_parties(platform_id, parties)
-        except (PeerError, OcpiError) as exc:
-            await self._set_inbound(platform_id, None, versions_url)
-            if isinstance(exc, PeerError):
+            encoding = TokenEncoding(platform.token_encoding)
+            discovery = await discover(self._peer, versions_url=versions_url, token=token_a, encoding=encoding)
+            # the hub cannot POST without the platform's credentials endpoint, whatever is configured
+            require_endpoints(discovery, dict.fromkeys(("credentials", *self._settings.required_endpoints)))
+            credentials_url = discovery.url_of("credentials")
+            assert credentials_url is not None
+            token_b = new_token()
+            await self._set_inbound(platform_id, self._vault.hash(token_b), versions_url)
+            token_b_set = True
+            try:
+                reply = await self._peer.data(
+                    "POST", credentials_url, token=token_a, encoding=encoding, body=self.hub_credentials(token_b)
+                )
+            except PeerError as exc:
                 raise ClientApiError(f"Credentials POST failed: {exc}") from exc
+            creds = parse_credentials(reply)
+            parties = party_specs(creds.roles)
+            await self.check_parties(platform_id, parties)
+            async with session_scope(self._sessions) as session:
+                repo = RegistryRepository(session)
+                await self.claims.finish(repo, platform_id, claimed_at)
+                stored = await repo.get(platform_id=platform_id)
+                assert stored is not None
+                stored.token_a_hash = None
+                await self.store(repo, stored, creds.token, parties, discovery)
+        except BaseException:
+            if token_b_set:
+                await self._set_inbound(platform_id, previous_hash, versions_url)
+            await self.claims.release(platform_id, claimed_at)
             raise
-        async with session_scope(self._sessions) as session:
-            repo = RegistryRepository(session)
-            stored = await repo.get(platform_id=platform_id)
-            assert stored is not None
-            stored.version = discovery.edition.number
-            stored.outbound_token_enc = self._vault.encrypt(creds.token)
-            stored.token_a_hash = None
-            stored.set_status(ConnectionStatus.CONNECTED)
-            await repo.save(stored)
-            await repo.replace_parties(platform_id=platform_id, parties=parties)
-            await repo.replace_endpoints(platform_id=platform_id, endpoints=discovery.endpoints)
-            await repo.bump_revision()
-            await enqueue_status_change(session, platform=stored)
         self._on_change()
         _log.info("platform_registered", platform=stored.name, version=stored.version, direction="outbound")
         return stored

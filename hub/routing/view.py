@@ -10,6 +10,7 @@ from hub.identity import Identity
 from hub.mirror.repository import StoreRepository
 from hub.ocpi.grammar import known_module
 from hub.ocpi.request import OcpiRequest
+from hub.privacy.personal import PersonalData
 from hub.routing.agreement_book import PolicySource
 from hub.routing.decide import RouteView
 from hub.routing.open_routing import lookup_for
@@ -21,9 +22,16 @@ __all__ = ["RouteViews"]
 
 class RouteViews:
     def __init__(
-        self, *, routing: RoutingTable, agreements: PolicySource, sessions: SessionFactory, hub_party: PartyKey
+        self,
+        *,
+        routing: RoutingTable,
+        agreements: PolicySource,
+        sessions: SessionFactory,
+        hub_party: PartyKey,
+        personal: PersonalData,
     ) -> None:
         self._routing = routing
+        self._personal = personal
         self._agreements = agreements
         self._sessions = sessions
         self._hub_party = hub_party
@@ -49,7 +57,9 @@ class RouteViews:
             return None
         if lookup.module and lookup.object_id:
             async with self._sessions() as session:
-                return await StoreRepository(session).owner_of(module=lookup.module, object_id=lookup.object_id)
+                return await StoreRepository(session, self._personal).owner_of(
+                    module=lookup.module, object_id=lookup.object_id
+                )
         return lookup.party
 
     async def _sender_modules(self, request: OcpiRequest, sender: Identity) -> frozenset[str]:

@@ -12,6 +12,12 @@ platform that wrote the payload (the sender of a request, the receiver of a repl
 - warn: one structured `payload_invalid` event per violation (field path and rule, never a
   value), a count per (platform, rule), and the payload goes on;
 - off: no work at all.
+
+What the hub keeps is checked whatever the mode (`hub.validation.stored`): on a push of an object
+the hub stores, every field present must have its type, length, format and enumeration, and its
+DateTimes must be real UTC instants (`last_updated` in [2000, 2100)), else 2001 in every mode; the
+single values kept from other pushes (a CDR's id, a `response_url`) likewise. Only completeness
+(a required field missing) follows the mode there.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import structlog
 from pydantic import ValidationError
@@ -29,6 +35,7 @@ from hub.types import InterfaceRole
 from hub.validation.catalogue import Target, catalogue
 from hub.validation.explain import Violation, explain
 from hub.validation.policy import Mode, ValidationPolicy
+from hub.validation.stored import KEPT_NAMES, keeps_object, kept_value_violations, time_violations
 
 if TYPE_CHECKING:
     from hub.settings import Settings
@@ -70,30 +77,52 @@ class PayloadValidator:
             )
         self.policy = policy
         self._off = policy.all_off
-        self._catalogue = catalogue() if not self._off else None
+        self._catalogue = catalogue()  # what the hub keeps is checked in every mode
         self._counts: Counter[tuple[str, str]] = Counter()
 
     def check_request(self, context: ValidationContext, body: Any) -> None:
-        if self._catalogue is None:
-            return
-        mode = self.policy.mode(context.sender_platform, context.module)
-        if mode == "off":
+        kept = keeps_object(context.module, context.interface, context.method)
+        single = kept_value_violations(context.version, context.module, context.interface, context.method, body)
+        if single:
+            self._refuse(context, KEPT_NAMES.get(context.module, context.module), single)
+        mode: Mode = "off" if self._off else self.policy.mode(context.sender_platform, context.module)
+        if mode == "off" and not kept:
             return
         target = self._catalogue.request(
             context.version, context.module, context.interface, context.method, context.rest
         )
         if target is None:
+            if kept and (times := time_violations(None, body)):
+                self._refuse(context, context.module.rstrip("s").capitalize(), times)
             return
         try:
             target.adapter.validate_python(body)
+            violations: list[Violation] = []
         except ValidationError as error:
             violations = explain(error, target.root)
+        if kept:
+            unsafe = [v for v in violations if v.rule != "required"] or time_violations(target.root, body)
+            if unsafe:
+                self._refuse(context, target.name, unsafe, target)
+            violations = [v for v in violations if v.rule == "required"]  # completeness: per mode
+        if violations and mode != "off":
             self._report(context, Direction.REQUEST, context.sender_platform, mode, target, violations)
             if mode == "strict":
                 raise InvalidParameters(f"Invalid {target.name}: {_summary(violations)}") from None
 
+    def _refuse(
+        self, context: ValidationContext, name: str, violations: list[Violation], target: Target | None = None
+    ) -> NoReturn:
+        """2001 for what the hub would keep (any mode): counted and logged like a strict refusal."""
+        if target is not None:
+            self._report(context, Direction.REQUEST, context.sender_platform, "strict", target, violations)
+        else:
+            for violation in violations:
+                self._counts[(context.sender_platform, f"{name}.{violation.generic}:{violation.rule}")] += 1
+        raise InvalidParameters(f"Invalid {name}: {_summary(violations)}")
+
     def check_reply(self, context: ValidationContext, envelope: dict[str, Any]) -> None:
-        if self._catalogue is None or envelope.get("status_code") not in _SUCCESS:
+        if self._off or envelope.get("status_code") not in _SUCCESS:
             return
         mode = self.policy.mode(context.receiver_platform, context.module)
         if mode == "off":

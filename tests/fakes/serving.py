@@ -7,7 +7,7 @@ import contextlib
 import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 
@@ -45,9 +45,19 @@ class _Server(uvicorn.Server):
 
 
 @asynccontextmanager
-async def serve_asgi(app: Any, *, lifespan: str = "auto", port: int | None = None) -> AsyncIterator[str]:
-    """Run `app` with uvicorn on 127.0.0.1 and yield its base URL (`http://127.0.0.1:<port>`).
+async def serve_asgi(
+    app: Any,
+    *,
+    lifespan: Literal["auto", "on", "off"] = "auto",
+    port: int | None = None,
+    config: uvicorn.Config | None = None,
+    **options: Any,
+) -> AsyncIterator[str]:
+    """Run `app` with uvicorn on 127.0.0.1 and yield its base URL (`http://127.0.0.1:<port>`,
+    `https://` when served with TLS).
 
+    `options` are further uvicorn.Config arguments (e.g. `ssl_certfile`, `ssl_keyfile`); `config`
+    serves a Config built elsewhere instead (e.g. `hub.server.server_config(settings, app=...)`).
     The socket is bound before uvicorn starts, so the port cannot be taken by someone else;
     the server runs as a background task with a kept reference and is shut down cleanly.
     """
@@ -57,15 +67,17 @@ async def serve_asgi(app: Any, *, lifespan: str = "auto", port: int | None = Non
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port or 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app,
-        lifespan=lifespan,
-        log_config=None,  # leave the test process's logging alone
-        log_level="warning",
-        access_log=False,
-        ws="none",
-        timeout_graceful_shutdown=5,
-    )
+    if config is None:
+        config = uvicorn.Config(
+            app,
+            lifespan=lifespan,
+            log_config=None,  # leave the test process's logging alone
+            log_level="warning",
+            access_log=False,
+            ws="none",
+            timeout_graceful_shutdown=5,
+            **options,
+        )
     server = _Server(config)
     tasks = TaskGroup()
     task = tasks.spawn(server.serve(sockets=[sock]), name=f"uvicorn:{port}")
@@ -76,7 +88,7 @@ async def serve_asgi(app: Any, *, lifespan: str = "auto", port: int | None = Non
                     task.result()  # raises what stopped the server
                     raise RuntimeError("uvicorn exited before it started")
                 await asyncio.sleep(0.005)
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if config.is_ssl else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         server.stop_requested.set()

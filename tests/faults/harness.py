@@ -28,7 +28,7 @@ from hub.db.repositories import RegistryRepository
 from hub.registration.platforms import PlatformAdmin, parse_role
 from tests.fakes.party import FakePlatform
 from tests.faults.servers import RawServer
-from tests.helpers import HubProcess
+from tests.helpers import TEST_OPERATOR_TOKEN, HubProcess
 
 __all__ = [
     "BAD_CALLER",
@@ -128,9 +128,12 @@ async def wait_until(predicate: Callable[[], Awaitable[bool]], *, timeout: float
         raise AssertionError(f"not within {timeout}s: {what}") from None
 
 
+OPERATOR = {"Authorization": f"Bearer {TEST_OPERATOR_TOKEN}"}  # health details are the operator's
+
+
 async def ready(hub: HubProcess) -> tuple[int, dict[str, Any]]:
     async with httpx.AsyncClient(timeout=5.0) as client:
-        reply = await client.get(f"{hub.url}/health/ready")
+        reply = await client.get(f"{hub.url}/health/ready", headers=OPERATOR)
     return reply.status_code, reply.json()
 
 

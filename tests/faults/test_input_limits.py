@@ -115,8 +115,14 @@ async def test_limits_refuse_cheaply_with_an_envelope(world: World, steady: Stea
     listing = await cast.caller.request_hub("GET", cast.url("sender/locations"), params=params, to=("NL", "BAD"))
     assert (listing.status_code, listing.json()["status_code"]) == (400, 2001), listing.text
     assert listing.json()["status_message"] == "Unknown query parameter p0"
+    # JSON as deep as max_json_depth (default 32) passes; one level deeper is 2001, never forwarded
+    deeper = await cast.caller.request_hub(
+        "PUT", cast.url(PUSH), content=nested(33), to=("NL", "BAD"), headers={"Content-Type": "application/json"}
+    )
+    assert (deeper.status_code, deeper.json()["status_code"]) == (400, 2001), deeper.text
+    assert "nested deeper than 32 levels" in deeper.json()["status_message"]
     deep = await cast.caller.request_hub(
-        "PUT", cast.url(PUSH), content=nested(500), to=("NL", "BAD"), headers={"Content-Type": "application/json"}
+        "PUT", cast.url(PUSH), content=nested(32), to=("NL", "BAD"), headers={"Content-Type": "application/json"}
     )
     assert deep.json()["status_code"] == 1000, deep.text
     assert forwarded(cast) == before + 1

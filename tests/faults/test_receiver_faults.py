@@ -188,7 +188,8 @@ async def test_failover_to_an_alternate_origin(
         return outcome.http, outcome.ocpi
 
     async def post() -> tuple[int, int | None]:
-        body = {"response_url": "https://emsp.example.com/cb/1", "token": {}, "location_id": "LOC1"}
+        own = cast.caller.endpoint_url("commands", "SENDER")  # a response_url must be under the caller's endpoints
+        body = {"response_url": f"{own}/cb/1", "token": {}, "location_id": "LOC1"}
         outcome = await bad.one(
             lambda: cast.caller.request_hub(
                 "POST", cast.url("receiver/commands/START_SESSION"), json=body, to=("NL", "BAD")

@@ -144,7 +144,7 @@ async def test_item_53_55_location_get_and_command_routed_to_the_cpo(connect_fak
 
     # a POST without TO: the CPO of the body's location_id
     command = {
-        "response_url": "https://emsp.example.com/results/1",
+        "response_url": f"{emsp.endpoint_url('commands', 'SENDER')}/START_SESSION/1",  # under its own endpoint
         "token": token("TOK1", cc="DE", pid="EMS"),
         "location_id": "LOC1",
         "evse_uid": "EVSE1",
@@ -199,7 +199,10 @@ async def test_item_53_put_and_delete_routed_to_the_cpo_of_the_session(
     put = await open_request(emsp, "PUT", "/sender/sessions/SES1/charging_preferences", json=preferences)
     assert routing_of(put) == (("DE", "EMS"), ("NL", "CPA"))
     deleted = await open_request(
-        emsp, "DELETE", "/receiver/chargingprofiles/SES1", params={"response_url": "https://emsp.example.com/cp/1"}
+        emsp,
+        "DELETE",
+        "/receiver/chargingprofiles/SES1",
+        params={"response_url": f"{emsp.endpoint_url('chargingprofiles', 'SENDER')}/1"},
     )
     assert deleted.json()["status_code"] == 1000, deleted.text
     assert routing_of(deleted) == (("DE", "EMS"), ("NL", "CPA"))

@@ -102,10 +102,13 @@ async def test_item_02_unknown_token_is_401(
     hub_app: Starlette, hub_client: httpx.AsyncClient, admin: PlatformAdmin
 ) -> None:
     await token_a_for(admin)  # a registry that is not empty
-    for method, path in served(hub_app, CONFIGURATION + ROUTED):
-        for header in (auth_header("no-such-token"), raw_header("no-such-token"), {"Authorization": "Token "}):
-            reply = await hub_client.request(method, path, headers=header)
-            assert reply.status_code == 401, (method, path, header)
+    # each request from its own address: failed authentications are rate limited per address
+    for n, (method, path) in enumerate(served(hub_app, CONFIGURATION + ROUTED)):
+        transport = httpx.ASGITransport(app=hub_app, client=(f"198.51.100.{n % 250}", 1000 + n))
+        async with httpx.AsyncClient(transport=transport, base_url=str(hub_client.base_url)) as client:
+            for header in (auth_header("no-such-token"), raw_header("no-such-token"), {"Authorization": "Token "}):
+                reply = await client.request(method, path, headers=header)
+                assert reply.status_code == 401, (method, path, header)
 
 
 async def test_item_03_token_a_opens_versions_and_credentials(

@@ -322,3 +322,16 @@ async def test_a_failing_load_answers_the_last_good_value_for_stale_seconds() ->
     with pytest.raises(ConnectionError):
         await c.get("k", load)
     assert load.calls == ["k", "k", "k"]
+
+
+async def test_clear_forgetting_last_good_lets_no_revoked_value_back_in_an_outage() -> None:
+    """Tokens: after a change (rotation, deletion) a database outage must not bring the old value back."""
+    clock = Clock()
+    c, load = cache(clock, ttl=30, grace=30, stale=300), Loader({"k": "old"})
+    await c.get("k", load)
+    load.fail_with = ConnectionError("database away")
+    c.clear()  # a plain clear keeps the last good value for the outage
+    assert await c.get("k", load) == "old"
+    c.clear(forget_last_good=True)
+    with pytest.raises(ConnectionError):
+        await c.get("k", load)

@@ -69,6 +69,9 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 V = "/ocpi/2.2.1"
 STAMP = "2026-01-01T00:00:00Z"
 CLIENT_OWNED = ("locations", "sessions", "tariffs", "tokens")
+# body_for's response_url: Door.send puts a URL at the sender's own origin there (the hub refuses a
+# response_url that is not under an endpoint the sender registered: hub.egress.origins)
+OWN_RESPONSE_URL = "http://own-response-url.invalid/cb"
 
 Connect = Callable[..., Awaitable[FakePlatform]]
 
@@ -77,9 +80,9 @@ def body_for(module: str, owner: tuple[str, str], object_id: str = "X1") -> dict
     """A small body for a push of `module`, owned by `owner` (country_code and party_id)."""
     cc, pid = owner
     if module == "commands":
-        return {"response_url": "http://127.0.0.1:9/cb", "location_id": "LOC1", "token": {"uid": "TOK1"}}
+        return {"response_url": OWN_RESPONSE_URL, "location_id": "LOC1", "token": {"uid": "TOK1"}}
     if module == "chargingprofiles":
-        return {"response_url": "http://127.0.0.1:9/cb", "charging_profile": {"charging_rate_unit": "W"}}
+        return {"response_url": OWN_RESPONSE_URL, "charging_profile": {"charging_rate_unit": "W"}}
     key = "uid" if module == "tokens" else "id"
     base: dict[str, Any] = {"country_code": cc, "party_id": pid, key: object_id, "last_updated": STAMP}
     if module == "tokens":
@@ -159,6 +162,8 @@ class Door:
             raw |= {b"ocpi-from-country-code": from_[0].encode(), b"ocpi-from-party-id": from_[1].encode()}
         raw |= {name.lower(): value for name, value in headers}
         content = None
+        if isinstance(body, dict) and body.get("response_url") == OWN_RESPONSE_URL:
+            body = body | {"response_url": f"{sender.base_url}/ocpi/2.2.1/sender/commands/cb"}
         if body is not None:
             content = body if isinstance(body, bytes) else dumps(body)
             raw[b"content-type"] = b"application/json"

@@ -48,6 +48,7 @@ async def sim_hub(tmp_path: Path) -> AsyncIterator[SimHub]:
         registry_poll_seconds=0.2,
         dispatcher_poll_seconds=0.1,
         validation_mode="strict",
+        outbound_allow_loopback=True,  # the simulators listen on loopback (development policy)
     )
     await upgrade(settings)
     engine = create_engine(settings)
