@@ -36,10 +36,13 @@ def same_origin_url(url: str, base: str, allowed: frozenset[Origin]) -> str | No
     """`url` made absolute against `base` (the endpoint called), if its origin is allowed and it
     carries no userinfo; None otherwise."""
     absolute = urljoin(base, url.strip())
-    origin = origin_of(absolute)
-    if origin is None or origin not in allowed or "@" in absolute.split("//", 1)[-1].split("/", 1)[0]:
-        return None
-    return absolute
+    return absolute if _at(absolute, allowed) else None
+
+
+def _at(url: str, allowed: frozenset[Origin]) -> bool:
+    """`url` is at one of the `allowed` origins and carries no userinfo (`https://a@b/` is at b)."""
+    origin = origin_of(url)
+    return origin is not None and origin in allowed and "@" not in url.split("//", 1)[-1].split("/", 1)[0]
 
 
 async def check_response_url(request: OcpiRequest, caller: Identity, routing: RoutingTable) -> None:
@@ -54,8 +57,7 @@ async def check_response_url(request: OcpiRequest, caller: Identity, routing: Ro
         return
     allowed = platform_origins(await routing.platform(caller.platform_id))
     for url in given:
-        origin = origin_of(url)
-        if origin is None or origin not in allowed or "@" in url.split("//", 1)[-1].split("/", 1)[0]:
+        if not _at(url, allowed):
             raise InvalidParameters(
                 "response_url must be a URL under one of the endpoints your platform registered with the hub"
             )

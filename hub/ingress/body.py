@@ -23,6 +23,7 @@ import orjson
 from starlette.requests import Request
 
 from hub.errors import InvalidParameters
+from hub.state import hub_state
 
 __all__ = ["DEFAULT_MAX_DEPTH", "parse_json", "read_json"]
 
@@ -49,9 +50,7 @@ async def read_json(request: Request) -> Any:
     raw = await request.body()
     if not raw.strip():
         raise InvalidParameters("Request body is required", http_status=400)
-    hub = getattr(request.app.state, "hub", None)
-    settings = getattr(hub, "settings", None)
-    return parse_json(raw, max_depth=getattr(settings, "max_json_depth", DEFAULT_MAX_DEPTH))
+    return parse_json(raw, max_depth=hub_state(request).settings.max_json_depth)
 
 
 # A container on the walk: (value, depth, parent entry, key in the parent); the parent links give
