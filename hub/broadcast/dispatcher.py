@@ -30,6 +30,7 @@ from hub.broadcast.targets import Candidate, broadcast_targets
 from hub.db.db import STORAGE_ERRORS, SessionFactory, session_scope
 from hub.db.models import Broadcast, OutboxMessage, OutboxStatus, utcnow
 from hub.db.repositories import RegistryRepository
+from hub.egress.policy import EgressRefused
 from hub.errors import HubBusy, HubError, InvalidParameters
 from hub.forwarding.outbound import outbound_request
 from hub.forwarding.send import BreakerOpen, SendPath
@@ -263,6 +264,8 @@ class Dispatcher:
             return _Result(message.id, _WAIT, "circuit open")
         except HubBusy:  # the hub's own shortage: no attempt was made, nothing against the receiver
             return _Result(message.id, _WAIT, "hub busy")
+        except EgressRefused:  # the outbound policy refuses this endpoint: retrying cannot help
+            return _Result(message.id, OutboxStatus.DEAD, "endpoint refused by the outbound policy")
         except HubError as exc:
             return _Result(message.id, _RETRY, exc.message)
         envelope = parse_envelope(reply.body)

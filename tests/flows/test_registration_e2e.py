@@ -121,7 +121,8 @@ async def test_e2e_hub_registers_at_a_platform_with_the_cli(
     )
     added = json.loads(ok(add))
     platform_id = str(added["platform_id"])
-    register_args = ("platforms", "register", platform_id, "--versions-url", fake.versions_url, "--token-a", token_a)
+    # `--token-a=` form: a token may begin with "-", which argparse would take for an option
+    register_args = ("platforms", "register", platform_id, "--versions-url", fake.versions_url, f"--token-a={token_a}")
     fake.credentials_failure = "500"  # first attempt: the platform fails on the credentials POST
 
     failed = await arun_cli(*register_args)

@@ -23,6 +23,7 @@ import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -30,7 +31,7 @@ from starlette.routing import Route
 from yarl import URL
 
 from hub.db.db import SessionFactory, session_scope
-from hub.db.models import Endpoint
+from hub.db.models import Endpoint, OutboxMessage, OutboxStatus
 from hub.db.repositories import EndpointSpec, RegistryRepository
 from hub.egress.client import guarded_connector
 from hub.egress.hop import HOP_HEADER
@@ -40,6 +41,7 @@ from hub.settings import Settings
 from hub.token_vault import TokenVault
 from hub.types import ConnectionStatus
 from tests.conftest import StartFake
+from tests.drain import outbox_drained
 from tests.fakes.ocpi import envelope, reply
 from tests.fakes.serving import free_port, serve_asgi
 from tests.flows.test_routing import CPO, EMSP, connect_pair, functional, location, tariff, token
@@ -540,6 +542,39 @@ async def test_a_refused_endpoint_never_opens_the_receivers_breaker(
     assert internal.hits == []
     served = await emsp.request_hub("GET", f"{emsp.hub_url('tariffs', 'SENDER')}/TAR1", to=CPO)
     assert served.json()["status_code"] == 1000, served.text
+
+
+async def test_a_broadcast_to_an_endpoint_the_policy_refuses_is_dead_at_once_not_retried(
+    connect_fake: StartFake, db: SessionFactory, hub_app: Starlette, internal: Internal
+) -> None:
+    """The dispatcher's delivery to a refused endpoint is the hub's own refusal: retrying cannot
+    help, so the outbox message is dead after its one attempt (an operator may replay it once the
+    endpoint or the policy is fixed), and the refused address sees nothing."""
+    cpo, emsp = await connect_pair(connect_fake)
+    async with session_scope(db) as session:
+        repo = RegistryRepository(session)
+        kept = [
+            EndpointSpec(module=e.module, interface_role=e.interface_role, url=e.url)
+            for e in await repo.endpoints(platform_id=emsp.platform_id or 0)
+            if e.module != "locations"
+        ]
+        bad = EndpointSpec(
+            module="locations", interface_role="RECEIVER", url=f"http://2130706433:{URL(internal.url).port}/l"
+        )
+        await repo.replace_endpoints(platform_id=emsp.platform_id or 0, endpoints=[*kept, bad])
+        await repo.bump_revision()
+    hub_app.state.hub.on_registry_change()
+    pushed = await cpo.request_hub(
+        "PUT", f"{cpo.hub_url('locations', 'RECEIVER')}/NL/CPA/LOC9", json=location("LOC9"), to=("NL", "HUB")
+    )
+    assert pushed.json()["status_code"] == 1000, pushed.text
+    await outbox_drained(db, module="locations")
+    async with db() as session:
+        rows = (await session.exec(select(OutboxMessage).where(OutboxMessage.module == "locations"))).all()
+    assert [(r.status, r.attempts, r.last_error) for r in rows] == [
+        (OutboxStatus.DEAD.value, 1, "endpoint refused by the outbound policy")
+    ]
+    assert internal.hits == []
 
 
 # --- the loop guard ---------------------------------------------------------------------------------
