@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
+from adapters import upstream_adapters
 from adapters.ocpi_direct import DirectOcpiAdapter, no_resend
 from hub.authentication import Authenticator
 from hub.broadcast.accept import BroadcastAcceptor
@@ -34,7 +35,7 @@ from hub.egress.policy import OutboundPolicy
 from hub.egress.tls import outbound_ssl_context
 from hub.forwarding.forwarder import Forwarder
 from hub.forwarding.proxies import Proxies
-from hub.forwarding.resilience import BreakerBoard
+from hub.forwarding.resilience import BreakerBoard, HoldDown
 from hub.forwarding.send import SendPath
 from hub.health.endpoints import health_routes
 from hub.ingress.configuration import configuration_routes
@@ -55,7 +56,9 @@ from hub.privacy.retention import prune
 from hub.registration.registrar import Registrar
 from hub.registry_watch import RegistryWatcher
 from hub.routing.agreement_book import AgreementBook
+from hub.routing.learn import RouteLearner
 from hub.routing.table import RoutingTable
+from hub.routing.upstream_routes import PinBook
 from hub.routing.view import RouteViews
 from hub.settings import Settings, load_settings
 from hub.state import HubState
@@ -131,11 +134,14 @@ async def _build(settings: Settings) -> HubState:
     )
     validator = PayloadValidator(settings)
     breakers = BreakerBoard(fail_max=settings.breaker_fail_max, reset_timeout=settings.breaker_reset_seconds)
+    hold_down = HoldDown(settings.route_hold_down_seconds)
     send = SendPath(
         adapter=adapter,
+        adapters=upstream_adapters(adapter, sessions=sessions, http=http, settings=settings),
         breakers=breakers,
         reachability=reachability,
         busy_retry_after=settings.busy_retry_after_seconds,
+        hold_down=hold_down,
     )
     dispatcher = Dispatcher(
         settings=settings, sessions=sessions, routing=routing, send=send, policy=agreements, personal=personal
@@ -167,14 +173,21 @@ async def _build(settings: Settings) -> HubState:
         routing=routing,
         proxies=proxies,
         views=RouteViews(
-            routing=routing, agreements=agreements, sessions=sessions, hub_party=hub_party, personal=personal
+            routing=routing,
+            agreements=agreements,
+            sessions=sessions,
+            hub_party=hub_party,
+            personal=personal,
+            hold_down=hold_down,
         ),
+        learner=RouteLearner(sessions=sessions, hub_party=hub_party, on_change=registry_changed),
         forwarder=Forwarder(
             send=send,
             proxies=proxies,
             validator=validator,
             mirror=mirror,
             default_timeout=settings.request_timeout_seconds,
+            pins=PinBook(sessions),
         ),
         broadcasts=BroadcastAcceptor(
             sessions=sessions, validator=validator, hub_party=hub_party, wake=dispatcher.wake, personal=personal

@@ -34,7 +34,7 @@ from hub.errors import AuthError
 from hub.identity import Identity, PartyRef, Stage
 from hub.ocpi.headers import token_candidates
 from hub.token_vault import TokenVault
-from hub.types import ConnectionStatus, PartyKey, Role, TokenEncoding
+from hub.types import ConnectionStatus, PartyKey, PlatformKind, Role, TokenEncoding
 
 __all__ = ["Authenticator"]
 
@@ -116,6 +116,7 @@ class Authenticator:
             version=platform.version,
             parties=tuple(PartyRef(PartyKey.of(p.country_code, p.party_id), Role(p.role)) for p in parties),
             client_cert_sha256=platform.client_cert_sha256,
+            kind=PlatformKind(platform.kind),
         )
 
     async def _upgrade(self, *, old: str, new: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from hub.types import ConnectionStatus, PartyKey, Role, TokenEncoding
+from hub.types import ConnectionStatus, PartyKey, PlatformKind, Role, TokenEncoding
 
 __all__ = ["Identity", "PartyRef", "Stage"]
 
@@ -33,6 +33,11 @@ class Identity:
     version: str | None
     parties: tuple[PartyRef, ...]
     client_cert_sha256: str | None = None  # mutual TLS: the certificate it must present (hex SHA-256)
+    kind: PlatformKind = PlatformKind.PARTY  # an upstream hub speaks for the parties behind it
+
+    @property
+    def upstream(self) -> bool:
+        return self.kind is not PlatformKind.PARTY
 
     def serves(self, key: PartyKey) -> bool:
         return any(p.key == key for p in self.parties)

@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     breaker_fail_max: int = Field(5, ge=1)
     breaker_reset_seconds: float = Field(30.0, gt=0)
     unreachable_offline_seconds: float = Field(30.0, ge=0)
+    route_hold_down_seconds: float = Field(300.0, ge=0)
     shutdown_grace_seconds: float = Field(10.0, gt=0)
 
     agreements_default: Literal["open", "closed"] = "open"

@@ -22,6 +22,7 @@ from hub.mirror.get_all import GetAll
 from hub.mirror.writer import StoreWriter
 from hub.registration.registrar import Registrar
 from hub.routing.agreement_book import AgreementBook
+from hub.routing.learn import RouteLearner
 from hub.routing.table import RoutingTable
 from hub.routing.view import RouteViews
 from hub.settings import Settings
@@ -45,6 +46,7 @@ class HubState:
     routing: RoutingTable
     proxies: Proxies
     views: RouteViews
+    learner: RouteLearner
     forwarder: Forwarder
     broadcasts: BroadcastAcceptor
     get_all: GetAll

@@ -10,7 +10,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-__all__ = ["ConnectionStatus", "InterfaceRole", "PartyKey", "Role", "TokenEncoding", "as_utc"]
+__all__ = [
+    "ConnectionStatus",
+    "InterfaceRole",
+    "PartyKey",
+    "PlatformKind",
+    "Role",
+    "RouteSource",
+    "TokenEncoding",
+    "as_utc",
+]
 
 
 class Role(StrEnum):
@@ -23,6 +32,24 @@ class Role(StrEnum):
     NSP = "NSP"
     OTHER = "OTHER"
     SCSP = "SCSP"
+
+
+class PlatformKind(StrEnum):
+    """What a connected platform is, and so which adapter carries requests to it."""
+
+    PARTY = "party"  # a CPO's or eMSP's own platform: OCPI straight to its endpoints
+    OCPI_UPSTREAM = "ocpi_upstream"  # another OCPI hub (profile spec or gireve)
+    OICP_UPSTREAM = "oicp_upstream"  # an OICP 2.3 hub (Hubject style), through the OCPI <-> OICP bridge
+
+
+class RouteSource(StrEnum):
+    """Where a route to a party behind an upstream hub was learned."""
+
+    CONFIG = "config"
+    HUBCLIENTINFO = "hubclientinfo"
+    CREDENTIALS_ROLES = "credentials_roles"
+    OBSERVED = "observed"
+    OICP_DATA = "oicp_data"
 
 
 class InterfaceRole(StrEnum):

@@ -164,6 +164,7 @@ class Dispatcher:
                     candidates=candidates,
                     policy=policy,
                     extra_cpo_audience=self._settings.broadcast_extra_roles,
+                    pusher_platform_id=broadcast.platform_id,
                 )
                 for target in targets:
                     session.add(_fan_out(broadcast, target, self._settings))
@@ -352,8 +353,9 @@ def _fan_out(broadcast: Broadcast, target: Candidate, settings: Settings) -> Out
         receiver_platform_id=target.platform.platform_id,
         to_country_code=target.key.country_code,
         to_party_id=target.key.party_id,
-        from_country_code=settings.country_code,
-        from_party_id=settings.party_id,
+        # an upstream hub fans the push out itself and must see whose it is: FROM = the pusher
+        from_country_code=broadcast.from_country_code if target.role is Role.HUB else settings.country_code,
+        from_party_id=broadcast.from_party_id if target.role is Role.HUB else settings.party_id,
         module=broadcast.module,
         interface_role=broadcast.interface_role,
         method=broadcast.method,

@@ -3,6 +3,8 @@
 CPO pushes go to every eMSP, NSP and OTHER party (plus roles the operator adds, such as NAP
 or SCSP); eMSP and OTHER pushes go to every CPO. Only CONNECTED parties whose platform
 implements the module's interface, never the pusher itself, and only where an agreement allows.
+Every upstream hub (its HUB party) gets each push once, to fan out to the parties behind it,
+except the hub the push came from (no loops).
 """
 
 from __future__ import annotations
@@ -41,11 +43,13 @@ def broadcast_targets(
     candidates: Iterable[Candidate],
     policy: AgreementPolicy,
     extra_cpo_audience: Collection[Role] = (),
+    pusher_platform_id: int | None = None,
 ) -> list[Candidate]:
     wanted = audience(role, extra_cpo_audience)
     chosen: dict[PartyKey, Candidate] = {}
     for c in candidates:
-        if c.key == pusher or c.role not in wanted or c.key in chosen:
+        upstream = c.role is Role.HUB and c.platform.upstream and c.platform.platform_id != pusher_platform_id
+        if c.key == pusher or not (c.role in wanted or upstream) or c.key in chosen:
             continue
         if c.platform.status is not ConnectionStatus.CONNECTED or c.platform.token is None:
             continue

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from hub.types import ConnectionStatus, TokenEncoding, as_utc
+from hub.types import ConnectionStatus, PlatformKind, TokenEncoding, as_utc
 
 __all__ = [
     "Agreement",
@@ -77,6 +77,10 @@ class Platform(SQLModel, table=True):
     client_cert_sha256: str | None = Field(default=None, max_length=64)
     # a registration with token A in progress since then (one at a time; a stale claim expires)
     registration_claimed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # what the platform is: a party's own platform, or an upstream hub reached through an adapter
+    kind: str = Field(default=PlatformKind.PARTY.value, max_length=16, sa_column_kwargs={"server_default": "party"})
+    profile: str | None = Field(default=None, max_length=16)  # the adapter's profile (ocpi upstream: spec, gireve)
+    options: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
 
     def set_status(self, status: ConnectionStatus) -> None:
         """Change the status; `status_changed_at` (ClientInfo.last_updated) moves only on a change."""
@@ -224,3 +228,44 @@ class Lease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=32)
     holder: str = Field(max_length=64)
     expires_at: datetime = Field(sa_column=_ts())
+
+
+class Route(SQLModel, table=True):
+    """A party reachable through an upstream hub platform (parties a platform registered for
+    itself are the `party` table: those are direct routes). See hub.routing.table."""
+
+    __tablename__ = "route"
+    __table_args__ = (
+        sa.UniqueConstraint("platform_id", "country_code", "party_id", "role", name="uq_route"),
+        sa.Index("ix_route_key", "country_code", "party_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("platform.id", ondelete="CASCADE"), nullable=False)
+    )
+    country_code: str = Field(max_length=2)
+    party_id: str = Field(max_length=3)
+    role: str = Field(max_length=8)
+    priority: int
+    status: str = Field(max_length=16)
+    source: str = Field(max_length=24)
+    modules: list[str] | None = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
+    upstream_ids: list[str] | None = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
+    expires_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    last_traffic_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class RoutePin(SQLModel, table=True):
+    """A flow's follow-ups stay on the route it started on: `pin_key` (receiver, session id or
+    authorization reference) -> the platform that carried it."""
+
+    __tablename__ = "route_pin"
+
+    id: int | None = Field(default=None, primary_key=True)
+    pin_key: str = Field(max_length=255, sa_column_kwargs={"unique": True})
+    platform_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("platform.id", ondelete="CASCADE"), nullable=False)
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

@@ -6,19 +6,41 @@ breakers, rewrites, logging and envelopes wrap it from outside.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 __all__ = [
     "Adapter",
     "ConnectFailed",
     "HubOutOfResources",
     "OutboundRequest",
+    "RouteContext",
     "ReplyBroken",
     "ReplyTimeout",
     "TransportError",
     "UpstreamResponse",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class RouteContext:
+    """What an upstream adapter needs beyond the HTTP request: what the request means, and the
+    route it takes. The direct adapter ignores it; an upstream adapter rewrites headers, checks
+    data quality or translates to another protocol from it."""
+
+    module: str
+    interface: str  # SENDER | RECEIVER
+    path: tuple[str, ...]  # the checked path values after the module's endpoint (owner, ids)
+    query: tuple[tuple[str, str], ...]
+    parsed: Any  # the request body as parsed JSON (None without a body)
+    sender: tuple[str, str]  # (country_code, party_id) of OCPI-from
+    receiver: tuple[str, str]  # (country_code, party_id) of OCPI-to (the final receiver)
+    version: str = "2.2.1"
+    platform_id: int = 0  # the platform (party or upstream hub) the request goes to
+    profile: str | None = None  # the upstream adapter's profile (ocpi upstream: spec | gireve)
+    options: Mapping[str, Any] = field(default_factory=dict)  # the upstream's adapter options
+    upstream_ids: tuple[str, ...] = ()  # the receiver's ids at the upstream (eMI3 / OICP operator ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +50,7 @@ class OutboundRequest:
     headers: dict[str, str]
     body: bytes | None
     timeout_seconds: float
+    context: RouteContext | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +59,7 @@ class UpstreamResponse:
     headers: dict[str, str]  # lower-case names; repeated headers joined with ", "
     body: bytes
     elapsed_ms: float
+    via: int = 0  # the platform whose route answered (set by the send path)
 
 
 class TransportError(Exception):

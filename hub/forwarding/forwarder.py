@@ -14,7 +14,7 @@ success reaches the pusher only once that change is committed (else 3000, HTTP 5
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import orjson
 import structlog
@@ -23,11 +23,11 @@ from starlette.responses import Response
 from hub.egress.origins import same_origin_url
 from hub.egress.policy import origin_of
 from hub.errors import HubError, OcpiError, ServerError
-from hub.forwarding.contract import UpstreamResponse
+from hub.forwarding.contract import RouteContext, UpstreamResponse
 from hub.forwarding.outbound import outbound_request
 from hub.forwarding.proxies import Proxies, ProxyKind, ProxyTarget
 from hub.forwarding.rewrite import CALLBACK_MODULES, body_response_url, next_link, replace_next_link
-from hub.forwarding.send import SendPath
+from hub.forwarding.send import RouteAttempt, SendPath
 from hub.identity import Identity
 from hub.mirror.updates import store_update_for
 from hub.mirror.writer import StoreRefused, StoreWriteFailed, StoreWriter
@@ -36,6 +36,8 @@ from hub.ocpi.headers import routing_headers
 from hub.ocpi.request import OcpiRequest
 from hub.ocpi.urls import build_url, encode_path
 from hub.routing.decide import Forward
+from hub.routing.table import RouteEntry
+from hub.routing.upstream_routes import PinBook
 from hub.validation import PayloadValidator, ValidationContext
 
 __all__ = ["Forwarder"]
@@ -66,8 +68,10 @@ class Forwarder:
         validator: PayloadValidator,
         mirror: StoreWriter,
         default_timeout: float,
+        pins: PinBook | None = None,
     ) -> None:
         self._send = send
+        self._pins = pins
         self._proxies = proxies
         self._validator = validator
         self._mirror = mirror
@@ -84,17 +88,15 @@ class Forwarder:
         try:
             if validation is not None and request.body is not None:
                 self._validator.check_request(validation, request.parsed)
-            prepared = self._prepare(request, forward, caller) if checked else _Prepared(forward.endpoint, request.body)
-            outbound = outbound_request(
-                platform=forward.route.platform,
-                method=request.method,
-                url=prepared.url,
-                body=prepared.body,
-                correlation_id=request.correlation_id,
-                routing=_routing(request, forward),
-                default_timeout=self._default_timeout,
+            first, *alternates = (
+                self._attempt(request, forward, caller, entry, endpoint, checked)
+                for entry, endpoint in ((forward.route, forward.endpoint), *forward.alternates)
             )
-            reply = await self._send.send(outbound, platform=forward.route.platform, receiver=str(forward.receiver))
+            reply = await self._send.send(
+                first.request, platform=first.platform, receiver=str(forward.receiver), alternates=alternates
+            )
+            if reply.via:
+                forward = _served(forward, reply.via)
             envelope = parse_envelope(reply.body)
             if envelope is None:
                 raise HubError(
@@ -106,6 +108,8 @@ class Forwarder:
             self._audit(request, forward, started, status=refused.http_status, ocpi_status=refused.status_code)
             return error_response(refused, headers=ids)
         ocpi_status: int = envelope["status_code"]
+        if 1000 <= ocpi_status < 2000 and reply.status < 300:
+            await self._pin(forward, caller)
         if checked and 1000 <= ocpi_status < 2000 and reply.status < 300:
             update = store_update_for(request, forward.sender)
             if update is not None:
@@ -121,6 +125,33 @@ class Forwarder:
         headers = self._reply_headers(request, forward, caller, reply, ids)
         self._audit(request, forward, started, status=reply.status, ocpi_status=ocpi_status, reply=reply)
         return Response(reply.body, status_code=reply.status, headers=headers, media_type="application/json")
+
+    def _attempt(
+        self, request: OcpiRequest, forward: Forward, caller: Identity, entry: RouteEntry, endpoint: str, checked: bool
+    ) -> RouteAttempt:
+        """The request as sent through one route (its own URL, token and hub callback URLs)."""
+        routed = forward if entry is forward.route else replace(forward, route=entry, endpoint=endpoint)
+        prepared = self._prepare(request, routed, caller) if checked else _Prepared(endpoint, request.body)
+        outbound = outbound_request(
+            platform=entry.platform,
+            method=request.method,
+            url=prepared.url,
+            body=prepared.body,
+            correlation_id=request.correlation_id,
+            routing=_routing(request, forward),
+            default_timeout=self._default_timeout,
+            context=_context(request, routed, prepared) if entry.platform.upstream else None,
+        )
+        return RouteAttempt(entry.platform, outbound)
+
+    async def _pin(self, forward: Forward, caller: Identity) -> None:
+        """Keep the flow on the route that carried it (hub.routing.pins)."""
+        if self._pins is None:
+            return
+        if forward.pin is not None:
+            await self._pins.pin(forward.pin, forward.route.platform.platform_id)
+        if forward.learned_pin is not None:
+            await self._pins.pin(forward.learned_pin, caller.platform_id)
 
     def _prepare(self, request: OcpiRequest, forward: Forward, caller: Identity) -> _Prepared:
         """The URL and body to send: a response_url the receiver would call directly becomes a hub URL
@@ -211,6 +242,33 @@ class Forwarder:
             hub_ms=round(total_ms - (receiver_ms or 0.0), 3),
             receiver_ms=round(receiver_ms, 3) if receiver_ms is not None else None,
         )
+
+
+def _served(forward: Forward, platform_id: int) -> Forward:
+    """The decision as carried out: the alternate route whose platform answered."""
+    for entry, endpoint in forward.alternates:
+        if entry.platform.platform_id == platform_id:
+            return replace(forward, route=entry, endpoint=endpoint)
+    return forward
+
+
+def _context(request: OcpiRequest, forward: Forward, prepared: _Prepared) -> RouteContext:
+    platform = forward.route.platform
+    parsed = orjson.loads(prepared.body) if prepared.body is not None and prepared.body is not request.body else None
+    return RouteContext(
+        module=request.module,
+        interface=request.interface.value,
+        path=request.path.values,
+        query=tuple(request.query),
+        parsed=parsed if parsed is not None else (request.parsed if request.body is not None else None),
+        sender=(forward.sender.country_code, forward.sender.party_id),
+        receiver=(forward.receiver.country_code, forward.receiver.party_id),
+        version=request.version,
+        platform_id=platform.platform_id,
+        profile=platform.profile,
+        options=platform.options,
+        upstream_ids=forward.route.upstream_ids,
+    )
 
 
 def _routing(request: OcpiRequest, forward: Forward) -> dict[str, str]:

@@ -7,7 +7,7 @@ modules such as hubclientinfo, transport_and_format 400-403), and Content-Type o
 
 from __future__ import annotations
 
-from hub.forwarding.contract import OutboundRequest
+from hub.forwarding.contract import OutboundRequest, RouteContext
 from hub.ocpi.headers import authorization_header, new_message_id
 from hub.routing.table import PlatformRoute
 
@@ -23,13 +23,11 @@ def outbound_request(
     correlation_id: str,
     routing: dict[str, str] | None,
     default_timeout: float,
+    context: RouteContext | None = None,
 ) -> OutboundRequest:
-    assert platform.token is not None, "decide() forwards only to platforms with a token"
-    headers = {
-        "Authorization": authorization_header(platform.token, platform.encoding),
-        "X-Request-ID": new_message_id(),
-        "X-Correlation-ID": correlation_id,
-    }
+    headers = {"X-Request-ID": new_message_id(), "X-Correlation-ID": correlation_id}
+    if platform.token is not None:  # decide() forwards only to platforms it can authenticate to
+        headers["Authorization"] = authorization_header(platform.token, platform.encoding)
     if routing:
         headers.update(routing)
     if body:
@@ -40,4 +38,5 @@ def outbound_request(
         headers=headers,
         body=body or None,
         timeout_seconds=platform.timeout_seconds or default_timeout,
+        context=context,
     )

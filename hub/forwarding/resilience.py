@@ -19,7 +19,7 @@ from typing import Any
 import pybreaker
 import structlog
 
-__all__ = ["AsyncBreaker", "BreakerBoard", "Permit"]
+__all__ = ["AsyncBreaker", "BreakerBoard", "HoldDown", "Permit"]
 
 _log = structlog.get_logger("hub.breaker")
 
@@ -124,3 +124,26 @@ class BreakerBoard:
 
     def open_count(self) -> int:
         return sum(state != pybreaker.STATE_CLOSED for state in self.states().values())
+
+
+class HoldDown:
+    """Route health for failover between routes to one party (upstream reference §3.4): a
+    platform that could not be reached is "held down" for `seconds`; new flows prefer routes
+    that are not held down, so traffic returns to a recovered preferred route only after it has
+    stayed out of trouble that long (no flapping). Per process, like the breakers."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._failed_at: dict[int, float] = {}
+
+    def failed(self, platform_id: int) -> None:
+        self._failed_at[platform_id] = time.monotonic()
+
+    def held_down(self, platform_id: int) -> bool:
+        at = self._failed_at.get(platform_id)
+        if at is None:
+            return False
+        if time.monotonic() - at >= self.seconds:
+            del self._failed_at[platform_id]
+            return False
+        return True

@@ -9,6 +9,12 @@ Routed requests (the forwarder) and outbox deliveries (the broadcast dispatcher)
   attempt surely never reached the receiver (connection refused, or its breaker open): never
   double-start a session or double-post a CDR;
 - one time budget (the receiver's timeout) shared by every attempt;
+- failover between routes to the same party (upstream reference §3.4): the routes `decide`
+  ordered (a direct route, upstream hubs); the next route is tried when nothing reached the
+  previous one (connect error, breaker open), when an upstream hub answers 4001 / 4003 (it does
+  not know or cannot reach the party), and after a timeout, break or 5xx only for calls that are
+  safe to repeat (GET, PUT, DELETE, POST tokens/{uid}/authorize); each route has its own time
+  budget; a route that could not be reached is held down (`HoldDown`);
 - no other retry (checklist 45): the caller gets 4002 or 4003 at once;
 - reachability: a receiver none of whose routes could be reached is reported `unreachable`,
   one that answered `reached` (the liveness room turns that into ClientInfo OFFLINE / CONNECTED);
@@ -21,9 +27,12 @@ Routed requests (the forwarder) and outbox deliveries (the broadcast dispatcher)
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
+
+import orjson
 
 from hub.errors import HubBusy, HubError, OcpiError, ReceiverTimeout, ReceiverUnreachable
 from hub.forwarding.contract import (
@@ -35,12 +44,49 @@ from hub.forwarding.contract import (
     ReplyTimeout,
     UpstreamResponse,
 )
-from hub.forwarding.resilience import BreakerBoard
+from hub.forwarding.resilience import BreakerBoard, HoldDown
 from hub.routing.table import PlatformRoute
+from hub.types import PlatformKind
 
-__all__ = ["IDEMPOTENT", "BreakerOpen", "Reachability", "SendPath", "origin_of", "with_origin"]
+__all__ = ["IDEMPOTENT", "BreakerOpen", "Reachability", "RouteAttempt", "SendPath", "origin_of", "with_origin"]
 
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
+_NOT_THERE = frozenset({4001, 4003})  # an upstream hub does not know, or cannot reach, the party
+
+
+@dataclass(frozen=True, slots=True)
+class RouteAttempt:
+    """One more route to try: the platform and the request as built for it."""
+
+    platform: PlatformRoute
+    request: OutboundRequest
+
+
+class _Failed(Exception):
+    """Every origin of one route failed; `reached`: something may have reached the receiver."""
+
+    def __init__(self, error: HubError, *, reached: bool) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.reached = reached
+
+
+def _replayable(request: OutboundRequest) -> bool:
+    """Safe to send again through another route: idempotent, or a real-time authorization."""
+    if request.method in IDEMPOTENT:
+        return True
+    context = request.context
+    return context is not None and context.module == "tokens" and context.path[-1:] == ("authorize",)
+
+
+def _upstream_not_there(platform: PlatformRoute, reply: UpstreamResponse) -> bool:
+    if not platform.upstream:
+        return False
+    try:
+        envelope = orjson.loads(reply.body)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(envelope, dict) and envelope.get("status_code") in _NOT_THERE
 
 
 class BreakerOpen(ReceiverUnreachable):
@@ -82,14 +128,48 @@ class SendPath:
         breakers: BreakerBoard,
         reachability: Reachability | None = None,
         busy_retry_after: int = 1,
+        adapters: dict[PlatformKind, Adapter] | None = None,
+        hold_down: HoldDown | None = None,
     ) -> None:
         self._adapter = adapter
+        self._adapters = adapters or {}
         self._breakers = breakers
         self._reachability = reachability or _Unobserved()
         self._busy_retry_after = busy_retry_after
+        self._hold_down = hold_down or HoldDown(0.0)
 
-    async def send(self, request: OutboundRequest, *, platform: PlatformRoute, receiver: str) -> UpstreamResponse:
+    async def send(
+        self,
+        request: OutboundRequest,
+        *,
+        platform: PlatformRoute,
+        receiver: str,
+        alternates: Sequence[RouteAttempt] = (),
+    ) -> UpstreamResponse:
         """The receiver's reply, or a HubError (4002 / 4003) saying why there is none."""
+        routes = [RouteAttempt(platform, request), *alternates]
+        for index, route in enumerate(routes):
+            more = index + 1 < len(routes)
+            try:
+                reply = await self._send_route(route.request, platform=route.platform, receiver=receiver)
+            except _Failed as failed:
+                if not failed.reached:
+                    self._hold_down.failed(route.platform.platform_id)
+                if more and (not failed.reached or _replayable(route.request)):
+                    continue
+                raise failed.error from None
+            if more and _upstream_not_there(route.platform, reply):
+                continue
+            if more and reply.status >= 500 and _replayable(route.request):
+                continue
+            return replace(reply, via=route.platform.platform_id) if index else reply
+        raise AssertionError("unreachable: the last route returns or raises")
+
+    async def _send_route(
+        self, request: OutboundRequest, *, platform: PlatformRoute, receiver: str
+    ) -> UpstreamResponse:
+        """One route: the platform's primary origin, then its alternates (`_Failed` if none answered)."""
+        adapter = self._adapters.get(platform.kind, self._adapter)
         deadline = time.monotonic() + request.timeout_seconds
         urls = [request.url, *(with_origin(request.url, alt) for alt in platform.alternates)]
         error: HubError = BreakerOpen(f"Receiver {receiver} is failing: circuit open, not contacted")
@@ -108,7 +188,7 @@ class SendPath:
                 break
             try:
                 attempt = request if index == 0 else replace(request, url=url, timeout_seconds=remaining)
-                reply = await self._adapter.send(attempt)
+                reply = await adapter.send(attempt)
             except ConnectFailed:
                 breaker.record(permit, False)
                 if not reached:
@@ -142,4 +222,4 @@ class SendPath:
             return failed_reply  # no alternate did better: the caller gets the receiver's own answer
         if not reached:
             self._reachability.unreachable(platform.platform_id)
-        raise error
+        raise _Failed(error, reached=reached)

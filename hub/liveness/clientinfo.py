@@ -22,13 +22,14 @@ import orjson
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from hub.db.models import OutboxMessage, Party, Platform
+from hub.db.models import OutboxMessage, Party, Platform, Route
 from hub.db.repositories import RegistryRepository
 from hub.ocpi.envelope import ocpi_timestamp
 from hub.ocpi.headers import new_message_id
-from hub.types import ConnectionStatus, InterfaceRole
+from hub.routing.upstream_routes import RouteRepository
+from hub.types import ConnectionStatus, InterfaceRole, PartyKey, PlatformKind
 
-__all__ = ["client_info", "enqueue_status_change", "platform_queue"]
+__all__ = ["client_info", "enqueue_route_change", "enqueue_status_change", "platform_queue"]
 
 MODULE = "hubclientinfo"
 _LOCK_KEY = 0x6F637069_0064  # pg_advisory_xact_lock key of "status changes and their ClientInfo rows"
@@ -62,7 +63,7 @@ async def _receivers(repo: RegistryRepository, *, exclude: int) -> list[Platform
     return found
 
 
-def _message(receiver_id: int, party: Party, body: dict[str, Any]) -> OutboxMessage:
+def _message(receiver_id: int, party: Party | Route, body: dict[str, Any]) -> OutboxMessage:
     return OutboxMessage(
         kind="clientinfo",
         receiver_key=platform_queue(receiver_id),
@@ -89,6 +90,9 @@ async def enqueue_status_change(session: AsyncSession, *, platform: Platform) ->
         for party in parties:
             session.add(_message(receiver.id, party, client_info(party, platform)))
             count += 1
+    if platform.kind != PlatformKind.PARTY.value:  # the parties behind it follow its status
+        for route in await RouteRepository(session).of_platform(platform_id=platform.id):
+            count += await _announce_route(session, route, upstream=platform)
     if platform.status == ConnectionStatus.CONNECTED.value and any(
         e.module == MODULE and e.interface_role == InterfaceRole.RECEIVER.value
         for e in await repo.endpoints(platform_id=platform.id)
@@ -99,8 +103,63 @@ async def enqueue_status_change(session: AsyncSession, *, platform: Platform) ->
             if other is not None:
                 session.add(_message(platform.id, party, client_info(party, other)))
                 count += 1
+        if platform.kind == PlatformKind.PARTY.value:  # parties behind upstream hubs, to party platforms
+            for route in await RouteRepository(session).all():
+                if route.platform_id in others:
+                    status = await _best_status(session, PartyKey.of(route.country_code, route.party_id))
+                    session.add(_message(platform.id, route, _route_info(route, status)))
+                    count += 1
     await session.flush()
     return count
+
+
+async def enqueue_route_change(session: AsyncSession, *, route: Route, upstream: Platform) -> int:
+    """Re-announce a party reachable through an upstream hub (upstream reference §3.2.7) to the
+    party platforms, with the best status of its routes (OFFLINE only when every route is down).
+    Never to upstream hubs: a party learned from one hub is not offered to another (no loops)."""
+    await _serialize(session)
+    count = await _announce_route(session, route, upstream=upstream)
+    await session.flush()
+    return count
+
+
+async def _announce_route(session: AsyncSession, route: Route, *, upstream: Platform) -> int:
+    repo = RegistryRepository(session)
+    key = PartyKey.of(route.country_code, route.party_id)
+    if await repo.parties_by_key(key=key):
+        return 0  # a party connected directly is announced by its own platform
+    status = await _best_status(session, key)
+    count = 0
+    for receiver in await _receivers(repo, exclude=upstream.id or 0):
+        if receiver.kind == PlatformKind.PARTY.value:
+            assert receiver.id is not None
+            session.add(_message(receiver.id, route, _route_info(route, status)))
+            count += 1
+    return count
+
+
+async def _best_status(session: AsyncSession, key: PartyKey) -> str:
+    """CONNECTED if any route to the party is; else the status of the first route."""
+    repo = RegistryRepository(session)
+    statuses = []
+    for route in await RouteRepository(session).by_key(key=key):
+        platform = await repo.get(platform_id=route.platform_id)
+        if platform is not None:
+            connected = platform.status == ConnectionStatus.CONNECTED.value
+            statuses.append(route.status if connected else platform.status)
+    if ConnectionStatus.CONNECTED.value in statuses:
+        return ConnectionStatus.CONNECTED.value
+    return statuses[0] if statuses else ConnectionStatus.SUSPENDED.value
+
+
+def _route_info(route: Route, status: str) -> dict[str, Any]:
+    return {
+        "party_id": route.party_id,
+        "country_code": route.country_code,
+        "role": route.role,
+        "status": status,
+        "last_updated": ocpi_timestamp(route.updated_at),
+    }
 
 
 async def _serialize(session: AsyncSession) -> None:

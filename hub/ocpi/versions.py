@@ -50,7 +50,8 @@ def _role_segment(role: InterfaceRole) -> str:
 
 def hub_endpoints(edition: Edition, base_url: str) -> list[dict[str, str]]:
     """The hub's version-details endpoints: SENDER and RECEIVER for every functional module,
-    SENDER for hubclientinfo, and credentials once (role SENDER, advised by 2.2.1-d2)."""
+    SENDER for hubclientinfo (and RECEIVER, where an upstream hub tells which parties it
+    reaches), and credentials once (role SENDER, advised by 2.2.1-d2)."""
     root = f"{base_url}/ocpi/{edition.number}"
     endpoints = [{"identifier": "credentials", "role": InterfaceRole.SENDER.value, "url": f"{root}/credentials"}]
     for module in edition.functional_modules:
@@ -58,7 +59,7 @@ def hub_endpoints(edition: Edition, base_url: str) -> list[dict[str, str]]:
             endpoints.append(
                 {"identifier": module, "role": role.value, "url": f"{root}/{_role_segment(role)}/{module}"}
             )
-    endpoints.append(
-        {"identifier": "hubclientinfo", "role": InterfaceRole.SENDER.value, "url": f"{root}/sender/hubclientinfo"}
-    )
+    for role in (InterfaceRole.SENDER, InterfaceRole.RECEIVER):
+        url = f"{root}/{_role_segment(role)}/hubclientinfo"
+        endpoints.append({"identifier": "hubclientinfo", "role": role.value, "url": url})
     return endpoints

@@ -21,20 +21,21 @@ from hub.mirror.repository import StoreRepository
 from hub.privacy.personal import PersonalData
 from hub.settings import Settings
 from hub.token_vault import TokenVault, new_token
-from hub.types import ConnectionStatus, PartyKey, Role, TokenEncoding
+from hub.types import ConnectionStatus, PartyKey, PlatformKind, Role, TokenEncoding
 
 __all__ = ["PlatformAdmin", "parse_role"]
 
 _log = structlog.get_logger("hub.admin")
 
 
-def parse_role(text: str) -> PartySpec:
-    """`CPO:NL:ABC` -> PartySpec(role=CPO, country_code=NL, party_id=ABC)."""
+def parse_role(text: str, *, allow_hub: bool = False) -> PartySpec:
+    """`CPO:NL:ABC` -> PartySpec(role=CPO, country_code=NL, party_id=ABC); role HUB only for an
+    upstream hub's own party (`allow_hub`)."""
     parts = text.strip().split(":")
     if len(parts) != 3:
         raise InvalidParameters(f"Role {text!r} must look like ROLE:CC:PID, e.g. CPO:NL:ABC")
     role, cc, pid = (p.strip().upper() for p in parts)
-    if role not in Role.__members__ or role == Role.HUB.value:
+    if role not in Role.__members__ or (role == Role.HUB.value and not allow_hub):
         raise InvalidParameters(f"Unknown role {role!r}; one of CPO, EMSP, NAP, NSP, OTHER, SCSP")
     if len(cc) != 2 or not cc.isalpha() or len(pid) != 3 or not pid.isalnum():
         raise InvalidParameters(f"Role {text!r}: country code is 2 letters, party id 3 letters or digits")
@@ -62,6 +63,9 @@ class PlatformAdmin:
         timeout_seconds: float | None = None,
         token_a: str | None = None,
         from_config: bool = False,
+        kind: PlatformKind = PlatformKind.PARTY,
+        profile: str | None = None,
+        options: dict[str, Any] | None = None,
     ) -> Added:
         if not name.strip() or len(name) > 100:
             raise InvalidParameters("Platform name must be 1-100 characters")
@@ -79,6 +83,9 @@ class PlatformAdmin:
                 token_encoding=token_encoding.value,
                 timeout_seconds=timeout_seconds,
                 from_config=from_config,
+                kind=kind.value,
+                profile=profile,
+                options=options,
             )
             await repo.add_platform(platform=platform, parties=roles)
             await repo.bump_revision()

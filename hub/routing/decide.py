@@ -24,8 +24,9 @@ from hub.mirror.merge import STORED_MODULES
 from hub.ocpi.grammar import known_module
 from hub.ocpi.request import NO_BODY, OcpiRequest
 from hub.routing.agreements import AgreementPolicy
+from hub.routing.pins import pin_key
 from hub.routing.table import RouteEntry
-from hub.types import ConnectionStatus, InterfaceRole, PartyKey, Role
+from hub.types import InterfaceRole, PartyKey, Role
 
 __all__ = [
     "AnswerFromStore",
@@ -57,16 +58,25 @@ class RouteView:
     entries: tuple[RouteEntry, ...]
     policy: AgreementPolicy
     sender_modules: frozenset[str]
+    from_entries: tuple[RouteEntry, ...] = ()  # routes to OCPI-from's party, when an upstream hub sends
+    pin: str | None = None  # the flow the request belongs to, when the receiver has several routes
+    pinned: int | None = None  # the platform that flow is pinned to
+    held_down: frozenset[int] = frozenset()  # platforms recently unreachable (hub.forwarding.resilience.HoldDown)
 
 
 @dataclass(frozen=True, slots=True)
 class Forward:
-    """Send the request to `route`'s platform; the reply goes back to `sender`."""
+    """Send the request to `route`'s platform; the reply goes back to `sender`. `alternates`:
+    further routes to the same party, in order, for failover (`hub.forwarding.send`); `pin`: the
+    flow to pin to the route that carries it (several routes only)."""
 
     route: RouteEntry
     endpoint: str
     sender: PartyKey
     receiver: PartyKey
+    alternates: tuple[tuple[RouteEntry, str], ...] = ()
+    pin: str | None = None
+    learned_pin: str | None = None  # an upstream sent it: its flow stays on that upstream's route
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +103,13 @@ class Reject:
 Decision = Forward | Broadcast | AnswerFromStore | Reject
 
 
-def sender_party(request: OcpiRequest, sender: Identity) -> PartyKey:
-    """FROM must be one of the sender platform's parties; inferred if it has exactly one."""
+def sender_party(request: OcpiRequest, sender: Identity, view: RouteView | None = None) -> PartyKey:
+    """FROM must be one of the sender platform's parties; inferred if it has exactly one. An
+    upstream hub speaks for the parties behind it: any party but the hub itself and the parties
+    another platform connects directly (loop guard: our own parties never come back through an
+    upstream)."""
+    if sender.upstream:
+        return _upstream_sender(request, sender, view)
     if request.from_ is None:
         keys = sender.party_keys
         if len(keys) != 1:
@@ -105,21 +120,38 @@ def sender_party(request: OcpiRequest, sender: Identity) -> PartyKey:
     return request.from_.key
 
 
+def _upstream_sender(request: OcpiRequest, sender: Identity, view: RouteView | None) -> PartyKey:
+    if request.from_ is None:
+        raise InvalidParameters("OCPI-from-country-code and OCPI-from-party-id are required from a hub")
+    key = request.from_.key
+    if view is not None and key == view.hub_party:
+        raise InvalidParameters(f"OCPI-from {key} is this hub")
+    if sender.serves(key):
+        return key
+    direct = view.from_entries if view is not None else ()
+    if any(not e.platform.upstream and e.platform.platform_id != sender.platform_id for e in direct):
+        raise InvalidParameters(f"OCPI-from {key} is connected to this hub directly, not through your hub")
+    return key
+
+
 def decide(request: OcpiRequest, sender: Identity, view: RouteView) -> Decision:
     try:
-        party = sender_party(request, sender)
+        party = sender_party(request, sender, view)
         if not known_module(request.module) and request.module not in view.sender_modules:
             raise NotFound(f"Unknown module {request.module}")
         _check_push(request, party)
         if view.receiver == view.hub_party and not view.open_routed:
-            return _to_hub(request, sender, party)
+            return _to_hub(request, sender, party, view)
         return _forward(request, party, view)
     except OcpiError as error:
         return Reject(error)
 
 
-def _to_hub(request: OcpiRequest, sender: Identity, party: PartyKey) -> Decision:
+def _to_hub(request: OcpiRequest, sender: Identity, party: PartyKey, view: RouteView) -> Decision:
     roles = frozenset(p.role for p in sender.parties if p.key == party)
+    if sender.upstream and not roles:  # a party behind an upstream hub: its routes say its roles
+        mine = frozenset(e.role for e in view.from_entries if e.platform.platform_id == sender.platform_id)
+        roles = mine or frozenset({Role.CPO, Role.EMSP})
     if request.method in _PUSHES:
         if request.module not in STORED_MODULES or request.interface is not InterfaceRole.RECEIVER:
             # Sessions, CDRs and commands are meant for one party (personal data, transport_and_format 449-452).
@@ -151,19 +183,43 @@ def _forward(request: OcpiRequest, party: PartyKey, view: RouteView) -> Decision
     entries = view.entries
     if not entries:
         raise UnknownReceiver(f"Unknown receiver {receiver}")
-    if not any(e.platform.status is ConnectionStatus.CONNECTED for e in entries):
-        raise ReceiverUnreachable(f"Receiver {receiver} is not connected ({entries[0].platform.status.value})")
-    able = [e for e in entries if e.platform.endpoint(request.module, request.interface)]
+    if not any(e.connected for e in entries):
+        raise ReceiverUnreachable(f"Receiver {receiver} is not connected ({entries[0].effective_status.value})")
+    able = [(e, url) for e in entries if (url := e.carries(request.module, request.interface))]
     if not able:
         raise UnknownReceiver(f"Receiver {receiver} does not implement {request.module} {request.interface.value}")
-    route = able[0]
-    if route.platform.status is not ConnectionStatus.CONNECTED or route.platform.token is None:
-        raise ReceiverUnreachable(f"Receiver {receiver} is not connected ({route.platform.status.value})")
+    routes = _candidates(able, view)
+    if not routes:
+        status = able[0][0].effective_status.value
+        raise ReceiverUnreachable(f"Receiver {receiver} is not connected ({status})")
     if not view.policy.allows(party, receiver, request.module):
         raise UnknownReceiver(f"No agreement lets {party} and {receiver} exchange {request.module}")
-    endpoint = route.platform.endpoint(request.module, request.interface)
-    assert endpoint is not None
-    return Forward(route=route, endpoint=endpoint, sender=party, receiver=receiver)
+    (route, endpoint), *alternates = routes
+    several = len({e.platform.platform_id for e, _ in able}) > 1
+    return Forward(
+        route=route,
+        endpoint=endpoint,
+        sender=party,
+        receiver=receiver,
+        alternates=tuple(alternates),
+        pin=view.pin if several else None,
+        learned_pin=pin_key(request, party) if len({e.platform.platform_id for e in view.from_entries}) > 1 else None,
+    )
+
+
+def _candidates(able: list[tuple[RouteEntry, str]], view: RouteView) -> list[tuple[RouteEntry, str]]:
+    """Connected routes, one per platform: the pinned one alone if the flow is pinned (its
+    follow-ups never switch routes), else by priority with held-down routes last."""
+    usable: list[tuple[RouteEntry, str]] = []
+    seen: set[int] = set()
+    for entry, url in able:
+        if entry.connected and entry.platform.platform_id not in seen:
+            seen.add(entry.platform.platform_id)
+            usable.append((entry, url))
+    if view.pinned is not None and any(e.platform.platform_id == view.pinned for e, _ in able):
+        return [(e, u) for e, u in usable if e.platform.platform_id == view.pinned][:1]
+    usable.sort(key=lambda r: (r[0].platform.platform_id in view.held_down, r[0].priority))
+    return usable
 
 
 def _check_push(request: OcpiRequest, party: PartyKey) -> None:

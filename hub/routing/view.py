@@ -6,6 +6,7 @@ repositories it is handed.
 from __future__ import annotations
 
 from hub.db.db import SessionFactory
+from hub.forwarding.resilience import HoldDown
 from hub.identity import Identity
 from hub.mirror.repository import StoreRepository
 from hub.ocpi.grammar import known_module
@@ -14,7 +15,9 @@ from hub.privacy.personal import PersonalData
 from hub.routing.agreement_book import PolicySource
 from hub.routing.decide import RouteView
 from hub.routing.open_routing import lookup_for
-from hub.routing.table import RoutingTable
+from hub.routing.pins import pin_key
+from hub.routing.table import RouteEntry, RoutingTable
+from hub.routing.upstream_routes import RouteRepository
 from hub.types import PartyKey
 
 __all__ = ["RouteViews"]
@@ -29,8 +32,10 @@ class RouteViews:
         sessions: SessionFactory,
         hub_party: PartyKey,
         personal: PersonalData,
+        hold_down: HoldDown | None = None,
     ) -> None:
         self._routing = routing
+        self._hold_down = hold_down or HoldDown(0.0)
         self._personal = personal
         self._agreements = agreements
         self._sessions = sessions
@@ -41,6 +46,17 @@ class RouteViews:
         if receiver is None:
             receiver, open_routed = await self._open_route(request), True
         entries = await self._routing.entries(receiver) if receiver and receiver != self._hub_party else ()
+        from_entries: tuple[RouteEntry, ...] = ()
+        if sender.upstream and request.from_ is not None:
+            from_entries = await self._routing.entries(request.from_.key)
+        pin, pinned, held = None, None, frozenset[int]()
+        platforms = {e.platform.platform_id for e in entries}
+        if len(platforms) > 1 and receiver is not None:
+            held = frozenset(p for p in platforms if self._hold_down.held_down(p))
+            pin = pin_key(request, receiver)
+            if pin is not None:
+                async with self._sessions() as session:
+                    pinned = await RouteRepository(session).pinned(pin_key=pin)
         return RouteView(
             hub_party=self._hub_party,
             receiver=receiver,
@@ -48,6 +64,10 @@ class RouteViews:
             entries=entries,
             policy=await self._agreements.current(),
             sender_modules=await self._sender_modules(request, sender),
+            from_entries=from_entries,
+            pin=pin,
+            pinned=pinned,
+            held_down=held,
         )
 
     async def _open_route(self, request: OcpiRequest) -> PartyKey | None:

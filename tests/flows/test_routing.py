@@ -22,10 +22,11 @@ from starlette.responses import Response
 
 from hub.db.db import SessionFactory
 from hub.registration.platforms import PlatformAdmin, parse_role
+from hub.registration.upstreams import UpstreamAdmin, parse_route
 from tests.conftest import StartFake
 from tests.drain import outbox_drained
 from tests.fakes.ocpi import RecordedRequest, decode_token, dumps
-from tests.fakes.party import FakePlatform, RegistrationError
+from tests.fakes.party import FakePlatform
 from tests.helpers import HUB_VERSIONS_URL
 
 CPO = ("NL", "CPA")
@@ -546,27 +547,24 @@ async def test_item_43_body_id_differing_from_a_percent_encoded_url_id_is_2001(c
 # --- C.44 - C.45 -------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RegistrationError,
-    reason="hub bug: another hub cannot be connected (role HUB cannot be declared and a platform "
-    "presenting role HUB is refused with 2001), so nothing can be routed through a chain of hubs",
-)
 async def test_item_44_chain_of_hubs_keeps_routing_headers(
-    connect_fake: StartFake, admin: PlatformAdmin, start_fake: StartFake, hub_mounts: dict[str, Any]
+    connect_fake: StartFake, admin: PlatformAdmin, db: SessionFactory, start_fake: StartFake, hub_mounts: dict[str, Any]
 ) -> None:
     cpo = await connect_fake([("CPO", *CPO)], name="cpo")
     # hub B, a 2.2.1 hub (its credentials carry role HUB only), connects the eMSP DE*MS1; our operator
-    # declares the party reachable through it, the only kind of declaration the hub knows
+    # declares hub B an upstream OCPI hub (profile spec) through which DE*MS1 is reachable
     hub_b = await start_fake([("HUB", "DE", "HB2")], mounts=hub_mounts, name="Hub B")
-    added = await admin.add(name="hub-b", roles=[parse_role("EMSP:DE:MS1")])
+    upstreams = UpstreamAdmin(admin, db)
+    added = await upstreams.add(name="hub-b", kind="ocpi", hub_role="HUB:DE:HB2", routes=[parse_route("EMSP:DE:MS1")])
     await hub_b.register_with_hub(HUB_VERSIONS_URL, added.token_a)
     reply = await cpo.request_hub(
         "PUT", f"{cpo.hub_url('locations', 'RECEIVER')}/NL/CPA/LOC1", json=location(), to=("DE", "MS1")
     )
     assert reply.json()["status_code"] == 1000, reply.text
     (got,) = functional(hub_b)
+    # every hop keeps TO = the final receiver and FROM = the original sender (chains of hubs)
     assert routing_of(got.headers) == ("DE", "MS1", "NL", "CPA")
+    assert got.path.endswith("/NL/CPA/LOC1")
 
 
 @pytest.mark.hub_settings(request_timeout_seconds=0.5)

@@ -43,7 +43,8 @@ async def test_item_15_version_details_list_sender_and_receiver_of_every_module(
         assert endpoint["url"].startswith(f"{HUB_URL}/ocpi/2.2.1/")
     pairs = [(e["identifier"], e["role"]) for e in endpoints]
     expected = {(m, r) for m in FUNCTIONAL for r in ("SENDER", "RECEIVER")}
-    expected |= {("hubclientinfo", "SENDER"), ("credentials", "SENDER")}
+    # hubclientinfo RECEIVER: where an upstream hub tells which parties it reaches (hub.routing.learn)
+    expected |= {("hubclientinfo", "SENDER"), ("hubclientinfo", "RECEIVER"), ("credentials", "SENDER")}
     assert set(pairs) == expected
     assert len(pairs) == len(expected)  # credentials once, nothing twice
     assert len({e["url"] for e in endpoints}) == len(endpoints)  # SENDER and RECEIVER urls differ

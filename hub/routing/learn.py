@@ -1,0 +1,79 @@
+"""Learning the parties behind an upstream hub from what it says (upstream reference §3.2).
+
+`RouteLearner.client_info(upstream, info)`: a ClientInfo an upstream pushed to our hubclientinfo
+RECEIVER endpoint. CONNECTED / OFFLINE / PLANNED set the route's status, SUSPENDED removes it.
+Loop guard: a claim for a party some platform connects directly, for this hub itself or for the
+upstream's own party is ignored (answered, never stored). A change is re-announced to our party
+platforms (`hub.liveness.clientinfo.enqueue_route_change`) in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from hub.db.db import SessionFactory, session_scope
+from hub.db.repositories import RegistryRepository
+from hub.errors import InvalidParameters
+from hub.liveness.clientinfo import enqueue_route_change
+from hub.routing.upstream_routes import RouteRepository, RouteSpec
+from hub.types import ConnectionStatus, PartyKey, PlatformKind, Role, RouteSource
+
+__all__ = ["RouteLearner", "parse_client_info"]
+
+_log = structlog.get_logger("hub.routing")
+
+
+def parse_client_info(body: Any, key: PartyKey) -> tuple[Role, ConnectionStatus]:
+    """The role and status of a ClientInfo object whose URL names `key` (2001 if it is not one)."""
+    if not isinstance(body, dict):
+        raise InvalidParameters("ClientInfo must be a JSON object", http_status=200)
+    for field, want in (("country_code", key.country_code), ("party_id", key.party_id)):
+        if not isinstance(body.get(field), str) or body[field].upper() != want:
+            raise InvalidParameters(f"ClientInfo {field} differs from the URL", http_status=200)
+    try:
+        role = Role(str(body.get("role")))
+        status = ConnectionStatus(str(body.get("status")))
+    except ValueError:
+        raise InvalidParameters("ClientInfo role or status is not a known value", http_status=200) from None
+    if not isinstance(body.get("last_updated"), str):
+        raise InvalidParameters("ClientInfo last_updated is required", http_status=200)
+    return role, status
+
+
+class RouteLearner:
+    def __init__(self, *, sessions: SessionFactory, hub_party: PartyKey, on_change: Callable[[], None]) -> None:
+        self._sessions = sessions
+        self._hub_party = hub_party
+        self._on_change = on_change
+
+    async def client_info(self, *, platform_id: int, key: PartyKey, body: Any) -> bool:
+        """Store what an upstream hub says of `key`; False if the claim was ignored (loop guard)."""
+        role, status = parse_client_info(body, key)
+        if key == self._hub_party or role is Role.HUB:
+            return False
+        async with session_scope(self._sessions) as session:
+            registry = RegistryRepository(session)
+            upstream = await registry.get(platform_id=platform_id)
+            if upstream is None or upstream.kind == PlatformKind.PARTY.value:
+                raise InvalidParameters("Only an upstream hub may tell this hub about parties", http_status=200)
+            if await registry.parties_by_key(key=key):
+                _log.warning("upstream_claim_ignored", upstream=upstream.name, party=str(key))
+                return False
+            routes = RouteRepository(session)
+            if status is ConnectionStatus.SUSPENDED:
+                changed = await routes.remove(platform_id=platform_id, key=key, role=role.value) > 0
+                row = None
+            else:
+                spec = RouteSpec(key=key, role=role.value, status=status, source=RouteSource.HUBCLIENTINFO)
+                row, changed = await routes.upsert(platform_id=platform_id, kind=PlatformKind(upstream.kind), spec=spec)
+            if changed:
+                if row is not None:
+                    await enqueue_route_change(session, route=row, upstream=upstream)
+                await registry.bump_revision()
+        if changed:
+            self._on_change()
+            _log.info("upstream_route_learned", upstream=upstream.name, party=str(key), status=status.value)
+        return True
