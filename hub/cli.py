@@ -22,7 +22,7 @@ from hub.db.db import create_engine, session_factory
 from hub.db.migrate import upgrade
 from hub.egress.client import guarded_session
 from hub.egress.policy import OutboundPolicy
-from hub.errors import OcpiError
+from hub.errors import InvalidParameters, OcpiError
 from hub.liveness.peer import PeerClient
 from hub.observability.logging import configure_logging
 from hub.privacy.erase import erase_token
@@ -32,6 +32,7 @@ from hub.privacy.retention import prune
 from hub.registration.platforms import PlatformAdmin, parse_role
 from hub.registration.registrar import Registrar
 from hub.registration.rotation import TokenRotation, reseal_tokens
+from hub.registration.upstreams import UpstreamAdmin, UpstreamView, parse_route
 from hub.settings import Settings, load_settings
 from hub.token_vault import TokenVault
 from hub.types import PartyKey, TokenEncoding
@@ -119,6 +120,27 @@ def _parser() -> argparse.ArgumentParser:
     apply = psub.add_parser("apply", help="create the platforms declared in a TOML file")
     apply.add_argument("file")
 
+    upstreams = sub.add_parser("upstreams", help="upstream hubs (OCPI: spec or gireve profile; OICP) and their routes")
+    usub = upstreams.add_subparsers(dest="action", required=True)
+    uadd = usub.add_parser("add", help="declare an upstream hub (an OCPI one gets a token A to register with)")
+    uadd.add_argument("--name", required=True)
+    uadd.add_argument("--kind", choices=["ocpi", "oicp"], required=True)
+    uadd.add_argument("--profile", help="ocpi: spec (default) or gireve; oicp: hubject")
+    uadd.add_argument("--hub-role", required=True, help="the upstream's own party, e.g. HUB:FR:007")
+    uadd.add_argument("--route", action="append", default=[], help="ROLE:CC:PID[=ID,ID] reachable through it")
+    uadd.add_argument("--option", action="append", default=[], help="KEY=VALUE adapter option (repeatable)")
+    uadd.add_argument("--timeout", type=float, help="seconds to wait for its replies")
+    uadd.add_argument("--json", action="store_true")
+    ulist = usub.add_parser("list", help="upstream hubs with their routes")
+    ulist.add_argument("--json", action="store_true")
+    ushow = usub.add_parser("show", help="one upstream hub, its routes with status, source and last traffic")
+    ushow.add_argument("id", type=int)
+    uroutes = usub.add_parser("routes", help="set the configured routes through an upstream hub")
+    uroutes.add_argument("id", type=int)
+    uroutes.add_argument("--route", action="append", default=[], help="ROLE:CC:PID[=ID,ID] (none: clear)")
+    uremove = usub.add_parser("remove", help="remove an upstream hub and its routes")
+    uremove.add_argument("id", type=int)
+
     agreements = sub.add_parser("agreements", help="which parties may exchange which modules")
     asub = agreements.add_subparsers(dest="action", required=True)
     for verb in ("allow", "deny"):
@@ -199,6 +221,86 @@ def _admin(settings: Settings) -> tuple[PlatformAdmin, Callable[[], Awaitable[No
     engine = create_engine(settings)
     admin = PlatformAdmin(settings=settings, sessions=session_factory(engine), vault=_vault(settings))
     return admin, engine.dispose
+
+
+def _options(pairs: Sequence[str]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidParameters(f"Option {pair!r} must look like KEY=VALUE")
+        options[key.strip()] = value.strip()
+    return options
+
+
+def _upstream_json(view: UpstreamView) -> dict[str, Any]:
+    platform = view.platform
+    return {
+        "platform_id": platform.id,
+        "name": platform.name,
+        "kind": platform.kind,
+        "profile": platform.profile,
+        "status": platform.status,
+        "last_seen_at": platform.last_seen_at.isoformat() if platform.last_seen_at else None,
+        "routes": [
+            {
+                "party": f"{r.role}:{r.country_code}:{r.party_id}",
+                "status": r.status if platform.status == "CONNECTED" else platform.status,
+                "source": r.source,
+                "priority": r.priority,
+                "upstream_ids": r.upstream_ids or [],
+                "last_traffic_at": r.last_traffic_at.isoformat() if r.last_traffic_at else None,
+            }
+            for r in view.routes
+        ],
+    }
+
+
+async def _upstreams(settings: Settings, args: argparse.Namespace) -> int:
+    admin, close = _admin(settings)
+    upstreams = UpstreamAdmin(admin, admin.sessions)
+    try:
+        if args.action == "add":
+            added = await upstreams.add(
+                name=args.name,
+                kind=args.kind,
+                profile=args.profile,
+                hub_role=args.hub_role,
+                routes=[parse_route(r) for r in args.route],
+                options=_options(args.option),
+                timeout_seconds=args.timeout,
+            )
+            result: dict[str, Any] = {"platform_id": added.platform.id, "versions_url": settings.versions_url}
+            if args.kind == "ocpi":
+                result["token_a"] = added.token_a
+            if args.json:
+                print(json.dumps(result))
+            else:
+                print(f"Upstream {added.platform.id} ({args.name}) added: {args.kind}, {len(args.route)} route(s).")
+                if args.kind == "ocpi":
+                    print(f"Give the upstream hub our versions URL {settings.versions_url} and token A")
+                    print(f"  {added.token_a}\nor let the hub register there: ocpi-hub platforms register ...")
+            return 0
+        if args.action in ("list", "show"):
+            views = await upstreams.list() if args.action == "list" else [await upstreams.show(platform_id=args.id)]
+            found = [_upstream_json(v) for v in views]
+            if getattr(args, "json", False) or args.action == "show":
+                print(json.dumps(found if args.action == "list" else found[0], indent=2))
+            else:
+                for u in found:
+                    routes = ", ".join(f"{r['party']} {r['status']}" for r in u["routes"]) or "no routes"
+                    print(f"{u['platform_id']:>4}  {u['name']:<20} {u['kind']:<14} {u['status']:<10} {routes}")
+            return 0
+        if args.action == "routes":
+            rows = await upstreams.set_routes(platform_id=args.id, routes=[parse_route(r) for r in args.route])
+            print(f"Upstream {args.id}: {len(rows)} route(s)")
+            return 0
+        await upstreams.show(platform_id=args.id)  # an upstream, not a party's platform
+        await admin.remove(platform_id=args.id)
+        print(f"Upstream {args.id} removed")
+        return 0
+    finally:
+        await close()
 
 
 async def _platforms(settings: Settings, args: argparse.Namespace) -> int:
@@ -431,6 +533,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "agreements":
             return asyncio.run(_agreements(settings, args))
+        if args.command == "upstreams":
+            return asyncio.run(_upstreams(settings, args))
         if args.command == "outbox":
             return asyncio.run(_outbox(settings, args))
         if args.command == "keys":

@@ -72,7 +72,19 @@ def _gireve_check(method: str, context: RouteContext) -> None:
     if context.module == "sessions" and method == "PATCH" and not context.options.get("patch_sessions"):
         raise InvalidParameters("This upstream hub does not take Sessions PATCH: send the whole session with PUT")
     if context.interface == "RECEIVER" and method in ("PUT", "PATCH"):
-        operator_ids = [str(o) for o in context.upstream_ids or context.options.get("operator_ids", ())]
-        problems = quality_problems(context.module, context.path, context.parsed, operator_ids)
+        problems = quality_problems(context.module, context.path, context.parsed, _sender_operator_ids(context))
         if problems:
             raise InvalidParameters("Refused before reaching the upstream hub: " + "; ".join(problems[:5]))
+
+
+def _sender_operator_ids(context: RouteContext) -> list[str]:
+    """The eMI3 operator ids the pushing CPO's EVSE ids must start with: the upstream's
+    `operator_ids` option, else `CC*PID` of the object's owner (of the sender without an owner
+    in the path). Not the route's `upstream_ids`: those are the receiver's ids, not the CPO's."""
+    configured = context.options.get("operator_ids")
+    if isinstance(configured, str):
+        configured = [o.strip() for o in configured.split(",") if o.strip()]
+    if configured:
+        return [str(o) for o in configured]
+    owner = context.path[:2] if len(context.path) >= 2 else context.sender
+    return [f"{owner[0]}*{owner[1]}".upper()]

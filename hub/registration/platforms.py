@@ -54,6 +54,10 @@ class PlatformAdmin:
         self._sessions = sessions
         self._vault = vault
 
+    @property
+    def sessions(self) -> SessionFactory:
+        return self._sessions
+
     async def add(
         self,
         *,

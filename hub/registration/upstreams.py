@@ -10,6 +10,7 @@ source `config`; others come from the upstream's HubClientInfo (`hub.ingress.hub
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +74,7 @@ class UpstreamAdmin:
             base = str(options.get("base_url", ""))
             if not base.startswith(("https://", "http://")):
                 raise InvalidParameters("An OICP upstream needs --option base_url=https://...")
+        await self._check_not_direct(routes or [])  # before anything is stored
         options.setdefault("hub_country_code", hub.country_code)
         options.setdefault("hub_party_id", hub.party_id)
         added = await self._platforms.add(
@@ -105,10 +107,7 @@ class UpstreamAdmin:
         async with session_scope(self._sessions) as session:
             registry = RegistryRepository(session)
             platform = await self._upstream(registry, platform_id)
-            owners = await registry.owners_of(keys=[r.key for r in routes])
-            for route in routes:
-                if route.key in owners:
-                    raise InvalidParameters(f"Party {route.key} is connected to this hub directly")
+            await self._check_not_direct(routes, registry)
             repo = RouteRepository(session)
             kind = PlatformKind(platform.kind)
             await repo.replace_from(platform_id=platform_id, kind=kind, source=RouteSource.CONFIG, specs=routes)
@@ -127,6 +126,17 @@ class UpstreamAdmin:
         async with self._sessions() as session:
             platform = await self._upstream(RegistryRepository(session), platform_id)
             return UpstreamView(platform, list(await RouteRepository(session).of_platform(platform_id=platform_id)))
+
+    async def _check_not_direct(self, routes: Sequence[RouteSpec], registry: RegistryRepository | None = None) -> None:
+        """Loop guard: a party some platform connects directly is never routed through an upstream."""
+        if registry is None:
+            async with self._sessions() as session:
+                return await self._check_not_direct(routes, RegistryRepository(session))
+        owners = await registry.owners_of(keys=[r.key for r in routes])
+        for route in routes:
+            if route.key in owners:
+                raise InvalidParameters(f"Party {route.key} is connected to this hub directly")
+        return None
 
     @staticmethod
     async def _upstream(repo: RegistryRepository, platform_id: int) -> Platform:
