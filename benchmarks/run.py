@@ -11,7 +11,7 @@ import argparse
 import json
 import time
 
-from benchmarks import broadcast, isolation, routing, validation, write_path
+from benchmarks import broadcast, isolation, routing, upstream, validation, write_path
 
 
 def main() -> None:
@@ -19,7 +19,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each measurement")
     parser.add_argument("--connections", type=int, help="wrk connections (default: 64 routing, 32 the others)")
     parser.add_argument(
-        "--only", choices=["routing", "broadcast", "isolation", "validation", "write_path"], help="run one benchmark"
+        "--only",
+        choices=["routing", "broadcast", "isolation", "validation", "write_path", "upstream"],
+        help="run one benchmark",
     )
     parser.add_argument("--write-base", default=write_path.BASE_REF, help="write_path: the commit to compare with")
     parser.add_argument(
@@ -36,6 +38,8 @@ def main() -> None:
         report["broadcast"] = broadcast.run(args.seconds)
     if args.only in (None, "isolation"):
         report["isolation"] = isolation.run(args.seconds, args.connections or 32)
+    if args.only in (None, "upstream"):
+        report["upstream"] = upstream.run(args.seconds, args.connections or 32)
     if args.only in (None, "validation"):
         report["validation"] = validation.run(args.seconds, args.connections or 32)
     if args.only in (None, "write_path"):
