@@ -83,17 +83,7 @@ class SimServer:
             sock.close()
             raise
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app,
-            lifespan="off",
-            log_config=None,  # leave the host program's logging alone
-            log_level="warning",
-            access_log=False,
-            ws="none",
-            timeout_graceful_shutdown=2,
-            backlog=2048,
-        )
-        server = _Server(config)
+        server = _Server(self.config())
         task = self._tasks.spawn(server.serve(sockets=[sock]), name=f"{self.name}:{self.port}")
         try:
             async with asyncio.timeout(_STARTUP_SECONDS):
@@ -109,6 +99,19 @@ class SimServer:
             raise
         self._server, self._socket, self._task = server, sock, task
         return self.url
+
+    def config(self) -> uvicorn.Config:
+        """The uvicorn configuration (a subclass may serve TLS or use another protocol class)."""
+        return uvicorn.Config(
+            self.app,
+            lifespan="off",
+            log_config=None,  # leave the host program's logging alone
+            log_level="warning",
+            access_log=False,
+            ws="none",
+            timeout_graceful_shutdown=2,
+            backlog=2048,
+        )
 
     async def pause(self) -> None:
         """Stop listening (and close idle connections); the port is kept for `resume`."""

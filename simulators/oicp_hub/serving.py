@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import ssl
 from collections.abc import Callable
 from typing import Any
@@ -13,12 +12,11 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from simulators.oicp_hub.tls import common_name
-from simulators.serving import SimServer, _Server
+from simulators.serving import SimServer
 
 __all__ = ["PeerNames", "TlsSimServer"]
 
 PeerNames = dict[tuple[str, int], str | None]  # client (host, port) -> certificate common name
-_STARTUP_SECONDS = 10.0
 
 
 def _protocol(peers: PeerNames) -> type[H11Protocol]:
@@ -50,20 +48,9 @@ class TlsSimServer(SimServer):
     def url(self) -> str:
         return super().url.replace("http://", "https://", 1) if self.ssl_context else super().url
 
-    async def start(self) -> str:
-        if self._server is not None:
-            return self.url
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        try:
-            sock.bind((self.host, self.port))
-        except OSError:
-            sock.close()
-            raise
-        self.port = sock.getsockname()[1]
+    def config(self) -> uvicorn.Config:
         factory = self.ssl_context
-        config = uvicorn.Config(
+        return uvicorn.Config(
             self.app,
             http=_protocol(self.peers),
             lifespan="off",
@@ -74,19 +61,3 @@ class TlsSimServer(SimServer):
             timeout_graceful_shutdown=2,
             ssl_context_factory=(lambda _config, _default: factory()) if factory else None,
         )
-        server = _Server(config)
-        task = self._tasks.spawn(server.serve(sockets=[sock]), name=f"{self.name}:{self.port}")
-        try:
-            async with asyncio.timeout(_STARTUP_SECONDS):
-                while not server.started:
-                    if task.done():
-                        task.result()
-                        raise RuntimeError(f"{self.name}: uvicorn exited before it started")
-                    await asyncio.sleep(0.005)
-        except BaseException:
-            server.should_exit = True
-            server.stop_requested.set()
-            sock.close()
-            raise
-        self._server, self._socket, self._task = server, sock, task
-        return self.url
