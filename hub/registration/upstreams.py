@@ -110,8 +110,11 @@ class UpstreamAdmin:
             await self._check_not_direct(routes, registry)
             repo = RouteRepository(session)
             kind = PlatformKind(platform.kind)
-            await repo.replace_from(platform_id=platform_id, kind=kind, source=RouteSource.CONFIG, specs=routes)
-            for row in await repo.of_platform(platform_id=platform_id):
+            removed = await repo.replace_from(
+                platform_id=platform_id, kind=kind, source=RouteSource.CONFIG, specs=routes
+            )
+            # removed routes are announced with the best status left (SUSPENDED when none is)
+            for row in [*removed, *await repo.of_platform(platform_id=platform_id)]:
                 await enqueue_route_change(session, route=row, upstream=platform)
             await registry.bump_revision()
             return list(await repo.of_platform(platform_id=platform_id))

@@ -64,14 +64,15 @@ class RouteLearner:
                 return False
             routes = RouteRepository(session)
             if status is ConnectionStatus.SUSPENDED:
-                changed = await routes.remove(platform_id=platform_id, key=key, role=role.value) > 0
-                row = None
+                rows = await routes.remove(platform_id=platform_id, key=key, role=role.value)
+                changed = bool(rows)
             else:
                 spec = RouteSpec(key=key, role=role.value, status=status, source=RouteSource.HUBCLIENTINFO)
                 row, changed = await routes.upsert(platform_id=platform_id, kind=PlatformKind(upstream.kind), spec=spec)
+                rows = [row]
             if changed:
-                if row is not None:
-                    await enqueue_route_change(session, route=row, upstream=upstream)
+                for changed_row in rows:  # a removed route: announced with the best status left
+                    await enqueue_route_change(session, route=changed_row, upstream=upstream)
                 await registry.bump_revision()
         if changed:
             self._on_change()

@@ -115,29 +115,34 @@ class RouteRepository:
         await self.session.flush()
         return route, changed
 
-    async def remove(self, *, platform_id: int, key: PartyKey, role: str | None = None) -> int:
-        query = delete(Route).where(
-            col(Route.platform_id) == platform_id,
-            col(Route.country_code) == key.country_code,
-            col(Route.party_id) == key.party_id,
-        )
-        if role is not None:
-            query = query.where(col(Route.role) == role.upper())
-        result = await self.session.exec(query)
-        return int(result.rowcount or 0)
+    async def remove(self, *, platform_id: int, key: PartyKey, role: str | None = None) -> list[Route]:
+        """Delete the routes to `key` (one role, or all) through the platform; returns them."""
+        removed = [
+            r
+            for r in await self.by_key(key=key)
+            if r.platform_id == platform_id and (role is None or r.role == role.upper())
+        ]
+        for route in removed:
+            await self.session.delete(route)
+        await self.session.flush()
+        return removed
 
     async def replace_from(
         self, *, platform_id: int, kind: PlatformKind, source: RouteSource, specs: Iterable[RouteSpec]
-    ) -> None:
-        """Make the routes of `source` through `platform_id` exactly `specs` (config reload)."""
+    ) -> list[Route]:
+        """Make the routes of `source` through `platform_id` exactly `specs` (config reload);
+        returns the routes removed."""
         wanted = {(s.key, s.role.upper()): s for s in specs}
+        removed = []
         for route in await self.of_platform(platform_id=platform_id):
             key = PartyKey.of(route.country_code, route.party_id)
             if route.source == source.value and (key, route.role) not in wanted:
                 await self.session.delete(route)
+                removed.append(route)
         for spec in wanted.values():
             await self.upsert(platform_id=platform_id, kind=kind, spec=spec)
         await self.session.flush()
+        return removed
 
     # --- pins ---------------------------------------------------------------------------------
 

@@ -154,6 +154,20 @@ async def test_two_hubs_route_to_each_others_parties(two_hubs: tuple[Hub, Hub]) 
         (asked,) = [r for r in cpo.requests if r.method == "GET" and r.path.endswith("/LOC1")]
         assert [asked.headers.get(h) for h in ("ocpi-to-party-id", "ocpi-from-party-id")] == ["CPA", "MS1"]
 
+        # A re-announced DE*MS1 to its CPO; when B says it is gone (SUSPENDED), A drops the route,
+        # tells its CPO so, and a request to DE*MS1 is 4001
+        def client_infos(status: str) -> list[Any]:
+            return [r for r in cpo.requests if r.path.endswith("/DE/MS1") and status.encode() in r.body]
+
+        assert client_infos("CONNECTED")
+        hub_b = next(p for p in await _platforms(a) if p.name == "hub-b")
+        gone = {"country_code": "DE", "party_id": "MS1", "role": "EMSP", "status": "SUSPENDED", "last_updated": STAMP}
+        assert await a.app.state.hub.learner.client_info(platform_id=hub_b.id, key=msp, body=gone)
+        await cpo.wait_for(lambda: client_infos("SUSPENDED"))
+        assert await a.routes_to(msp) == []
+        refused = await cpo.request_hub("PUT", url, json=location(), to=("DE", "MS1"))
+        assert refused.json()["status_code"] == 4001, refused.text
+
 
 async def test_a_hub_never_learns_its_own_party_back_from_an_upstream(two_hubs: tuple[Hub, Hub]) -> None:
     a, b = two_hubs
