@@ -123,3 +123,22 @@ async def test_failover_between_two_upstream_routes_mid_traffic(
     assert {f"S{i}" for i in range(30, 70, 3)} <= {s["id"] for s in _received(b, "sessions") if isinstance(s, dict)}
     accepted = sum(1 for _, _, status in answers if status == 1000)
     assert accepted >= 95, [a for a in answers if a[2] != 1000]
+
+
+async def test_a_party_only_behind_an_oicp_upstream_is_unreachable_until_the_bridge_exists(
+    connect_fake: StartFake, start_fake: StartFake, admin: PlatformAdmin, db: SessionFactory
+) -> None:
+    cpo = await connect_fake([("CPO", "NL", "CPA")], name="cpo")
+    listening = await start_fake([("HUB", "DE", "HBS")])  # something answering HTTP at the base URL
+    await UpstreamAdmin(admin, db).add(
+        name="hubject",
+        kind="oicp",
+        hub_role="HUB:DE:HBS",
+        routes=[parse_route("EMSP:DE:MS1=DE-MS1")],
+        options={"base_url": listening.versions_url.rsplit("/ocpi", 1)[0] + "/api/oicp"},
+    )
+    url = f"{cpo.hub_url('sessions', 'RECEIVER')}/NL/CPA/S1"
+    reply = await cpo.request_hub("PUT", url, json=session("S1"), to=MS1)
+    # never sent as OCPI to an OICP hub: the route counts as unreachable (4003), nothing half done
+    assert reply.json()["status_code"] == 4003, reply.text
+    assert listening.requests == []
