@@ -58,6 +58,7 @@ ROUTED = [
     ("PUT", "/ocpi/2.2.1/receiver/tokens/DE/EMS/TOKEN1"),
     ("PATCH", "/ocpi/2.2.1/receiver/tokens/DE/EMS/TOKEN1"),
     ("GET", "/ocpi/2.2.1/sender/hubclientinfo"),
+    ("PUT", "/ocpi/2.2.1/receiver/hubclientinfo/NL/CPA"),
 ]
 BODY = {"token": "x", "url": "http://127.0.0.1:9/ocpi/versions", "roles": []}
 
