@@ -37,6 +37,7 @@ from hub.forwarding.forwarder import Forwarder
 from hub.forwarding.proxies import Proxies
 from hub.forwarding.resilience import BreakerBoard, HoldDown
 from hub.forwarding.send import SendPath
+from hub.forwarding.store_forward import UpstreamQueue
 from hub.health.endpoints import health_routes
 from hub.ingress.configuration import configuration_routes
 from hub.ingress.errors import EXCEPTION_HANDLERS
@@ -188,6 +189,7 @@ async def _build(settings: Settings) -> HubState:
             mirror=mirror,
             default_timeout=settings.request_timeout_seconds,
             pins=PinBook(sessions),
+            upstream_queue=UpstreamQueue(sessions=sessions, personal=personal, wake=dispatcher.wake),
         ),
         broadcasts=BroadcastAcceptor(
             sessions=sessions, validator=validator, hub_party=hub_party, wake=dispatcher.wake, personal=personal

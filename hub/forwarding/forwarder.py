@@ -7,8 +7,10 @@ goes byte for byte unless a `response_url` must be replaced by a hub URL. The re
 receiver's HTTP status and envelope whatever the status (an eMSP's 404 with 2004 reaches the CPO as
 such), goes back with the requester's X-Request-ID, and has its `Link` / `Location` replaced by hub
 URLs. Transport failures become 4002 / 4003, replies that are no OCPI envelope 4000; nothing is
-retried. A push changes the hub's mirror only once the receiver accepted it (1xxx), and its
-success reaches the pusher only once that change is committed (else 3000, HTTP 503).
+retried, except that a push through an upstream hub that no route could take is stored and
+queued for that upstream (`hub.forwarding.store_forward`). A push changes the hub's mirror only
+once the receiver accepted it (1xxx), or the hub queued it, and its success reaches the pusher
+only once that change is committed (else 3000, HTTP 503).
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ from starlette.responses import Response
 
 from hub.egress.origins import same_origin_url
 from hub.egress.policy import origin_of
-from hub.errors import HubError, OcpiError, ServerError
+from hub.errors import HubError, OcpiError, ReceiverTimeout, ReceiverUnreachable, ServerError
 from hub.forwarding.contract import RouteContext, UpstreamResponse
 from hub.forwarding.outbound import outbound_request
 from hub.forwarding.proxies import Proxies, ProxyKind, ProxyTarget
 from hub.forwarding.rewrite import CALLBACK_MODULES, body_response_url, next_link, replace_next_link
 from hub.forwarding.send import RouteAttempt, SendPath
+from hub.forwarding.store_forward import UpstreamQueue
 from hub.identity import Identity
 from hub.mirror.updates import store_update_for
 from hub.mirror.writer import StoreRefused, StoreWriteFailed, StoreWriter
@@ -69,8 +72,10 @@ class Forwarder:
         mirror: StoreWriter,
         default_timeout: float,
         pins: PinBook | None = None,
+        upstream_queue: UpstreamQueue | None = None,
     ) -> None:
         self._send = send
+        self._queue = upstream_queue
         self._pins = pins
         self._proxies = proxies
         self._validator = validator
@@ -85,9 +90,12 @@ class Forwarder:
         ids = {"X-Request-ID": request.request_id, "X-Correlation-ID": request.correlation_id}
         # built for every checked request: what the hub will store is checked whatever the mode
         validation = _validation(request, caller, forward) if checked else None
+        queue = self._queue if checked and self._queue is not None and self._queue.carries(request, forward) else None
         try:
             if validation is not None and request.body is not None:
                 self._validator.check_request(validation, request.parsed)
+            if queue is not None and await queue.waiting(request, forward):
+                return await self._queued(queue, request, forward, started, why="has pushes of this module waiting")
             first, *alternates = (
                 self._attempt(request, forward, caller, entry, endpoint, checked)
                 for entry, endpoint in ((forward.route, forward.endpoint), *forward.alternates)
@@ -98,6 +106,8 @@ class Forwarder:
             if reply.via:
                 forward = _served(forward, reply.via)
             envelope = parse_envelope(reply.body)
+            if queue is not None and (envelope is None or reply.status >= 500):
+                return await self._queued(queue, request, forward, started, why=f"answered HTTP {reply.status}")
             if envelope is None:
                 raise HubError(
                     f"Receiver {forward.receiver} sent a reply that is not an OCPI response (HTTP {reply.status})"
@@ -105,6 +115,9 @@ class Forwarder:
             if validation is not None:
                 self._validator.check_reply(validation, envelope)
         except OcpiError as refused:
+            if queue is not None and isinstance(refused, (ReceiverUnreachable, ReceiverTimeout)):
+                why = "did not answer in time" if isinstance(refused, ReceiverTimeout) else "cannot be reached"
+                return await self._queued(queue, request, forward, started, why=why)
             self._audit(request, forward, started, status=refused.http_status, ocpi_status=refused.status_code)
             return error_response(refused, headers=ids)
         ocpi_status: int = envelope["status_code"]
@@ -125,6 +138,14 @@ class Forwarder:
         headers = self._reply_headers(request, forward, caller, reply, ids)
         self._audit(request, forward, started, status=reply.status, ocpi_status=ocpi_status, reply=reply)
         return Response(reply.body, status_code=reply.status, headers=headers, media_type="application/json")
+
+    async def _queued(
+        self, queue: UpstreamQueue, request: OcpiRequest, forward: Forward, started: float, *, why: str
+    ) -> Response:
+        """The push stored and queued on its upstream route (`hub.forwarding.store_forward`)."""
+        reply = await queue.put(request, forward, why=why)
+        self._audit(request, forward, started, status=reply.status_code, ocpi_status=1000)
+        return reply
 
     def _attempt(
         self, request: OcpiRequest, forward: Forward, caller: Identity, entry: RouteEntry, endpoint: str, checked: bool

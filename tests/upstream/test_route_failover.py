@@ -5,7 +5,7 @@ of 100 mixed requests and comes back later.
 - nothing the hub answered 1000 for is lost: each such request reached A or B;
 - no POST (CDR) is delivered twice, and none is sent through B after it could have reached A;
 - follow-ups stay on the route their flow started on: a CDR for a session that went through A is
-  not switched to B while A is down (4003, the CPO keeps it and sends it again);
+  not switched to B while A is down: the hub stores it and delivers it through A once A is back;
 - new flows go through B while A is down, and back through A once it has stayed up for the
   hold-down time.
 """
@@ -24,6 +24,7 @@ from hub.db.db import SessionFactory
 from hub.registration.platforms import PlatformAdmin
 from hub.registration.upstreams import UpstreamAdmin, parse_route
 from tests.conftest import StartFake
+from tests.drain import outbox_drained
 from tests.fakes.party import FakePlatform
 from tests.flows.test_routing import cdr, session
 from tests.helpers import HUB_VERSIONS_URL
@@ -36,7 +37,13 @@ def _received(fake: FakePlatform, module: str) -> list[Any]:
     return [orjson.loads(r.body) if r.body else r.path for r in fake.requests if f"/{module}" in r.path]
 
 
-@pytest.mark.hub_settings(route_hold_down_seconds=HOLD_DOWN, request_timeout_seconds=2.0, breaker_reset_seconds=0.3)
+@pytest.mark.hub_settings(
+    route_hold_down_seconds=HOLD_DOWN,
+    request_timeout_seconds=2.0,
+    breaker_reset_seconds=0.3,
+    outbox_backoff_seconds=0.2,
+    outbox_backoff_max_seconds=0.4,
+)
 async def test_failover_between_two_upstream_routes_mid_traffic(
     connect_fake: StartFake, admin: PlatformAdmin, db: SessionFactory, hub_mounts: dict[str, Any]
 ) -> None:
@@ -88,20 +95,15 @@ async def test_failover_between_two_upstream_routes_mid_traffic(
         for i in range(30, 70):
             await step(i)
         follow_up = await cpo.request_hub("POST", cdrs_url, json=cdr("CPIN") | {"session_id": "PIN1"}, to=MS1)
-        assert follow_up.json()["status_code"] == 4003, follow_up.text  # pinned to A: not switched to B
+        # pinned to A: stored and queued there (hub.forwarding.store_forward), not switched to B
+        assert follow_up.json()["status_code"] == 1000 and "Stored by the hub" in follow_up.text, follow_up.text
         # every new flow (and each CDR of a session that went through B) was accepted through B
         assert [x for x in answers[30:70] if x[2] != 1000] == [], messages
 
         await stack.enter_async_context(a.serve(port=ports["a"]))  # A is back
         started = time.monotonic()
         before_a = len(a.requests)
-        deadline = time.monotonic() + 5.0
-        while True:  # the CPO sends the CDR again until its route takes it (A's breaker lets a trial through)
-            retried = await cpo.request_hub("POST", cdrs_url, json=cdr("CPIN") | {"session_id": "PIN1"}, to=MS1)
-            if retried.json()["status_code"] == 1000 or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.05)
-        assert retried.json()["status_code"] == 1000, retried.text  # the follow-up, on its own route
+        await outbox_drained(db, module="cdrs", timeout=10.0)  # the queued follow-up, on its own route
         assert [c["id"] for c in _received(a, "cdrs") if isinstance(c, dict)].count("CPIN") == 1
         await asyncio.sleep(max(0.0, HOLD_DOWN + 0.1 - (time.monotonic() - started)))  # the hold-down itself
         for i in range(70, 100):
