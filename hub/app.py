@@ -39,6 +39,7 @@ from hub.forwarding.resilience import BreakerBoard, HoldDown
 from hub.forwarding.send import SendPath
 from hub.forwarding.store_forward import UpstreamQueue
 from hub.health.endpoints import health_routes
+from hub.health.metrics import metrics_routes
 from hub.ingress.configuration import configuration_routes
 from hub.ingress.errors import EXCEPTION_HANDLERS
 from hub.ingress.functional import FunctionalLane, functional_routes
@@ -51,6 +52,7 @@ from hub.liveness.still_alive import LivenessChecker, SeenTracker
 from hub.mirror.get_all import GetAll
 from hub.mirror.writer import StoreWriter
 from hub.observability.logging import configure_logging
+from hub.observability.metrics import HubMetrics
 from hub.observability.rejections import Rejections
 from hub.privacy.personal import PersonalData
 from hub.privacy.retention import prune
@@ -74,10 +76,10 @@ _log = structlog.get_logger("hub.app")
 
 
 def _routes() -> list[BaseRoute]:
-    return [*configuration_routes(), *health_routes(), *hubclientinfo_routes(), *functional_routes()]
+    return [*configuration_routes(), *health_routes(), *metrics_routes(), *hubclientinfo_routes(), *functional_routes()]
 
 
-async def _build(settings: Settings) -> HubState:
+async def _build(settings: Settings, metrics: HubMetrics | None = None) -> HubState:
     """Every shared resource, built once per process and handed to requests as app.state.hub."""
     engine = create_engine(settings)
     sessions = session_factory(engine)
@@ -190,6 +192,7 @@ async def _build(settings: Settings) -> HubState:
             default_timeout=settings.request_timeout_seconds,
             pins=PinBook(sessions),
             upstream_queue=UpstreamQueue(sessions=sessions, personal=personal, wake=dispatcher.wake),
+            metrics=metrics,
         ),
         broadcasts=BroadcastAcceptor(
             sessions=sessions, validator=validator, hub_party=hub_party, wake=dispatcher.wake, personal=personal
@@ -240,9 +243,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
     configure_logging(level=settings.log_level, fmt=settings.log_format, secret_key=settings.secret_key)
 
+    metrics = HubMetrics()
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        hub = await _build(settings)
+        hub = await _build(settings, metrics)
         watcher = RegistryWatcher(
             sessions=hub.sessions, interval=settings.registry_poll_seconds, on_change=hub.on_registry_change
         )
@@ -276,6 +281,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 max_query_params=settings.max_query_params,
                 hop=hop_marker(settings),
                 body_timeout_seconds=settings.body_timeout_seconds,
+                metrics=metrics,
             ),
             Middleware(FunctionalLane),
         ],
@@ -286,6 +292,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # bare 307 to a URL the hub did not check (found by tests/security/test_fuzz.py).
     app.router.redirect_slashes = False
     app.state.rejections = Rejections()
+    app.state.metrics = metrics
     return app
 
 

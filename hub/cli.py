@@ -152,7 +152,9 @@ def _parser() -> argparse.ArgumentParser:
     aremove = asub.add_parser("remove")
     aremove.add_argument("id", type=int)
 
-    outbox = sub.add_parser("outbox", help="deliveries the hub owes (broadcasts, HubClientInfo, pushes queued for upstream hubs)")
+    outbox = sub.add_parser(
+        "outbox", help="deliveries the hub owes (broadcasts, HubClientInfo, pushes queued for upstream hubs)"
+    )
     osub = outbox.add_subparsers(dest="action", required=True)
     osub.add_parser("status", help="messages per status")
     olist = osub.add_parser("list", help="messages in one status")

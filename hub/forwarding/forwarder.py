@@ -34,6 +34,7 @@ from hub.forwarding.store_forward import UpstreamQueue
 from hub.identity import Identity
 from hub.mirror.updates import store_update_for
 from hub.mirror.writer import StoreRefused, StoreWriteFailed, StoreWriter
+from hub.observability.metrics import HubMetrics
 from hub.ocpi.envelope import error_response, parse_envelope
 from hub.ocpi.headers import routing_headers
 from hub.ocpi.request import OcpiRequest
@@ -73,8 +74,10 @@ class Forwarder:
         default_timeout: float,
         pins: PinBook | None = None,
         upstream_queue: UpstreamQueue | None = None,
+        metrics: HubMetrics | None = None,
     ) -> None:
         self._send = send
+        self._metrics = metrics
         self._queue = upstream_queue
         self._pins = pins
         self._proxies = proxies
@@ -123,6 +126,16 @@ class Forwarder:
         ocpi_status: int = envelope["status_code"]
         if 1000 <= ocpi_status < 2000 and reply.status < 300:
             await self._pin(forward, caller)
+            if self._metrics is not None:
+                self._metrics.business(
+                    module=request.module,
+                    method=request.method,
+                    path=request.path.values,
+                    body=request.parsed if request.body is not None else None,
+                    data=envelope.get("data"),
+                    sender=str(forward.sender),
+                    receiver=str(forward.receiver),
+                )
         if checked and 1000 <= ocpi_status < 2000 and reply.status < 300:
             update = store_update_for(request, forward.sender)
             if update is not None:
@@ -251,6 +264,16 @@ class Forwarder:
     ) -> None:
         total_ms = (time.perf_counter() - started) * 1000
         receiver_ms = reply.elapsed_ms if reply is not None else None
+        if self._metrics is not None:
+            self._metrics.routed_request(
+                module=request.module,
+                method=request.method,
+                ocpi_status=ocpi_status,
+                sender=str(forward.sender),
+                receiver=str(forward.receiver),
+                receiver_name=forward.route.platform.name,
+                receiver_ms=receiver_ms,
+            )
         _log.info(
             "routed",
             from_party=str(forward.sender),

@@ -23,7 +23,7 @@ from hub.db.db import STORAGE_ERRORS
 from hub.db.models import OutboxMessage, OutboxStatus, utcnow
 from hub.state import hub_state
 
-__all__ = ["health_routes"]
+__all__ = ["health_routes", "is_operator"]
 
 
 def _json(body: dict[str, object], status: int) -> Response:
@@ -64,12 +64,12 @@ async def ready(request: Request) -> Response:
     if open_breakers:
         checks["breakers"] = open_breakers
     body: dict[str, object] = {"status": "ok" if healthy else "unavailable"}
-    if _is_operator(request, hub.settings.operator_token):
+    if is_operator(request, hub.settings.operator_token):
         body["checks"] = checks
     return _json(body, 200 if healthy else 503)
 
 
-def _is_operator(request: Request, operator_token: str | None) -> bool:
+def is_operator(request: Request, operator_token: str | None) -> bool:
     """`Authorization: Bearer <operator_token>`, compared in constant time."""
     if not operator_token:
         return False

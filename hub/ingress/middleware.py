@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hub.egress.hop import HopMarker
 from hub.errors import ClientError
 from hub.observability.logging import module_path
+from hub.observability.metrics import HubMetrics
 from hub.ocpi.envelope import envelope_bytes
 from hub.ocpi.headers import new_message_id
 
@@ -53,8 +54,10 @@ class RequestContext:
         max_query_params: int = 64,
         hop: HopMarker | None = None,
         body_timeout_seconds: float | None = None,
+        metrics: HubMetrics | None = None,
     ) -> None:
         self.app = app
+        self.metrics = metrics
         self.body_timeout_seconds = body_timeout_seconds
         self.hop = hop  # the loop guard (hub.egress.hop): a request carrying our own marker is 508
         self.max_body_bytes = max_body_bytes
@@ -93,13 +96,18 @@ class RequestContext:
                 await self.app(scope, receive, send_with_ids)
         finally:
             # Routed requests have their own audit event (`routed`); this one is for debugging.
+            seconds = time.perf_counter() - started
             _log.debug(
                 "http_request",
                 method=scope["method"],
                 path=module_path(scope["path"]),
                 status=status["code"],
-                ms=round((time.perf_counter() - started) * 1000, 2),
+                ms=round(seconds * 1000, 2),
             )
+            if self.metrics is not None:
+                self.metrics.http_request(
+                    method=scope["method"], path=scope["path"], status=status["code"], seconds=seconds
+                )
             structlog.contextvars.unbind_contextvars("request_id", "correlation_id")
 
     def _over_limit(self, scope: Scope) -> tuple[int, str] | None:
