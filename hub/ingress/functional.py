@@ -117,9 +117,12 @@ async def functional(request: Request) -> Response:
     hub = hub_state(request)
     identity, _ = await admit(request, _module_of(request))  # authentication and rate limits
     value = await read_request(request)
-    decision = decide(value, identity, await hub.views.view(value, identity))
+    view = await hub.views.view(value, identity)
+    decision = decide(value, identity, view)
     if isinstance(decision, Reject):
         raise decision.error
+    if identity.upstream:  # a party behind an upstream hub that no route leads back to yet
+        await hub.learner.observed(value, identity, view)
     if isinstance(decision, Forward):
         await check_response_url(value, identity, hub.routing)  # 2001 unless at the sender's own origins
         return await hub.forwarder.run(value, decision, identity, started=started)

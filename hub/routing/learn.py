@@ -2,6 +2,16 @@
 
 `RouteLearner.client_info(upstream, info)`: a ClientInfo an upstream pushed to our hubclientinfo
 RECEIVER endpoint. CONNECTED / OFFLINE / PLANNED set the route's status, SUSPENDED removes it.
+
+`RouteLearner.observed(request, sender, view)`: a request an upstream hub sent on behalf of a
+party it has no route for here (§3.2 item 4: an upstream that announces nothing, Gireve-style)
+gives that party an `observed` route through the upstream, so that replies and follow-ups reach
+it: lowest priority (90), expires 7 days after it was last learned (`OBSERVED_TTL`), never
+overrides a route from another source, not announced downstream (it is unconfirmed). Its role
+comes from what the request is: a push to a RECEIVER interface of CPO data (locations, sessions,
+cdrs, tariffs) comes from a CPO, of tokens or commands from an eMSP; a GET from a SENDER interface
+of CPO data from an eMSP, of tokens (and a real-time authorization) from a CPO. Anything else
+teaches nothing.
 Loop guard: a claim for a party some platform connects directly, for this hub itself or for the
 upstream's own party is ignored (answered, never stored). A change is re-announced to our party
 platforms (`hub.liveness.clientinfo.enqueue_route_change`) in the same transaction.
@@ -13,17 +23,29 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
+from sqlalchemy.exc import IntegrityError
 
-from hub.db.db import SessionFactory, session_scope
+from hub.db.db import STORAGE_ERRORS, SessionFactory, session_scope
 from hub.db.repositories import RegistryRepository
 from hub.errors import InvalidParameters
+from hub.identity import Identity
 from hub.liveness.clientinfo import enqueue_route_change
+from hub.ocpi.request import OcpiRequest
+from hub.routing.decide import RouteView
 from hub.routing.upstream_routes import RouteRepository, RouteSpec
-from hub.types import ConnectionStatus, PartyKey, PlatformKind, Role, RouteSource
+from hub.types import ConnectionStatus, InterfaceRole, PartyKey, PlatformKind, Role, RouteSource
 
-__all__ = ["RouteLearner", "parse_client_info"]
+__all__ = ["RouteLearner", "observed_role", "parse_client_info"]
 
 _log = structlog.get_logger("hub.routing")
+_CPO_DATA = frozenset({"locations", "sessions", "cdrs", "tariffs"})
+
+
+def observed_role(module: str, interface: InterfaceRole) -> Role | None:
+    """The role of a party that sends this request (None: the request does not tell)."""
+    if interface is InterfaceRole.RECEIVER:
+        return Role.CPO if module in _CPO_DATA else Role.EMSP if module in ("tokens", "commands") else None
+    return Role.EMSP if module in _CPO_DATA else Role.CPO if module == "tokens" else None
 
 
 def parse_client_info(body: Any, key: PartyKey) -> tuple[Role, ConnectionStatus]:
@@ -78,3 +100,26 @@ class RouteLearner:
             self._on_change()
             _log.info("upstream_route_learned", upstream=upstream.name, party=str(key), status=status.value)
         return True
+
+    async def observed(self, request: OcpiRequest, sender: Identity, view: RouteView) -> None:
+        """Learn the route back to the party an upstream hub sent this request for, if it has none."""
+        key = request.from_.key if request.from_ is not None else None
+        if not sender.upstream or key is None or sender.serves(key):
+            return
+        if any(e.platform.platform_id == sender.platform_id for e in view.from_entries):
+            return
+        role = observed_role(request.module, request.interface)
+        if role is None:
+            return
+        spec = RouteSpec(key=key, role=role.value, source=RouteSource.OBSERVED)
+        try:
+            async with session_scope(self._sessions) as session:
+                await RouteRepository(session).upsert(platform_id=sender.platform_id, kind=sender.kind, spec=spec)
+                await RegistryRepository(session).bump_revision()
+        except IntegrityError:  # another request learned it first
+            return
+        except STORAGE_ERRORS as exc:  # the request goes on; the next one from the party tries again
+            _log.warning("observed_route_not_stored", error=type(exc).__name__)
+            return
+        self._on_change()
+        _log.info("upstream_route_observed", upstream=sender.platform_name, party=str(key), role=role.value)
