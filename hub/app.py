@@ -134,6 +134,7 @@ async def _build(settings: Settings, metrics: HubMetrics | None = None) -> HubSt
         public_url=settings.public_url,
         ttl_seconds=settings.proxy_url_ttl_seconds,
         previous_secret_keys=settings.previous_secret_keys,
+        sessions=sessions,
     )
     validator = PayloadValidator(settings)
     breakers = BreakerBoard(fail_max=settings.breaker_fail_max, reset_timeout=settings.breaker_reset_seconds)
@@ -229,6 +230,7 @@ async def _housekeeping(hub: HubState) -> None:
             if hub.dispatcher.is_leader:
                 await checker.check()
                 await hub.dispatcher.purge()
+                await hub.proxies.purge()
                 await prune(
                     hub.sessions,
                     sessions_days=hub.settings.retention_sessions_days,

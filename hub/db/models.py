@@ -20,6 +20,7 @@ __all__ = [
     "Agreement",
     "Broadcast",
     "Endpoint",
+    "HubUrl",
     "Lease",
     "OutboxMessage",
     "OutboxStatus",
@@ -269,3 +270,14 @@ class RoutePin(SQLModel, table=True):
         sa_column=sa.Column(sa.Integer, sa.ForeignKey("platform.id", ondelete="CASCADE"), nullable=False)
     )
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class HubUrl(SQLModel, table=True):
+    """A hub URL too long to carry its sealed target itself (`hub.forwarding.proxies`): the URL
+    names this row, the row holds the sealed target (still encrypted and signed)."""
+
+    __tablename__ = "hub_url"
+
+    id: str = Field(primary_key=True, max_length=32)
+    sealed: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    expires_at: datetime = Field(sa_column=sa.Column(UtcDateTime(), nullable=False, index=True))

@@ -99,10 +99,10 @@ class Forwarder:
                 self._validator.check_request(validation, request.parsed)
             if queue is not None and await queue.waiting(request, forward):
                 return await self._queued(queue, request, forward, started, why="has pushes of this module waiting")
-            first, *alternates = (
-                self._attempt(request, forward, caller, entry, endpoint, checked)
+            first, *alternates = [
+                await self._attempt(request, forward, caller, entry, endpoint, checked)
                 for entry, endpoint in ((forward.route, forward.endpoint), *forward.alternates)
-            )
+            ]
             reply = await self._send.send(
                 first.request, platform=first.platform, receiver=str(forward.receiver), alternates=alternates
             )
@@ -160,12 +160,12 @@ class Forwarder:
         self._audit(request, forward, started, status=reply.status_code, ocpi_status=1000)
         return reply
 
-    def _attempt(
+    async def _attempt(
         self, request: OcpiRequest, forward: Forward, caller: Identity, entry: RouteEntry, endpoint: str, checked: bool
     ) -> RouteAttempt:
         """The request as sent through one route (its own URL, token and hub callback URLs)."""
         routed = forward if entry is forward.route else replace(forward, route=entry, endpoint=endpoint)
-        prepared = self._prepare(request, routed, caller) if checked else _Prepared(endpoint, request.body)
+        prepared = await self._prepare(request, routed, caller) if checked else _Prepared(endpoint, request.body)
         outbound = outbound_request(
             platform=entry.platform,
             method=request.method,
@@ -187,20 +187,22 @@ class Forwarder:
         if forward.learned_pin is not None:
             await self._pins.pin(forward.learned_pin, caller.platform_id)
 
-    def _prepare(self, request: OcpiRequest, forward: Forward, caller: Identity) -> _Prepared:
+    async def _prepare(self, request: OcpiRequest, forward: Forward, caller: Identity) -> _Prepared:
         """The URL and body to send: a response_url the receiver would call directly becomes a hub URL
         that leads back to the requester with TO = requester, FROM = receiver (checklist F 61-62)."""
         query = list(request.query)
         body = request.body
         if request.module in CALLBACK_MODULES:
-            query = [(k, self._callback(request, forward, caller, v) if k == "response_url" else v) for k, v in query]
+            query = [
+                (k, await self._callback(request, forward, caller, v) if k == "response_url" else v) for k, v in query
+            ]
             original = body_response_url(request.parsed)
             if original:
-                hub_url = self._callback(request, forward, caller, original)
+                hub_url = await self._callback(request, forward, caller, original)
                 body = orjson.dumps({**request.parsed, "response_url": hub_url})
         return _Prepared(build_url(forward.endpoint, request.path.values, query), body)
 
-    def _callback(self, request: OcpiRequest, forward: Forward, caller: Identity, original: str) -> str:
+    async def _callback(self, request: OcpiRequest, forward: Forward, caller: Identity, original: str) -> str:
         target = ProxyTarget(
             kind=ProxyKind.CALLBACK,
             module=request.module,
@@ -210,7 +212,7 @@ class Forwarder:
             to=forward.sender,
             from_=forward.receiver,
         )
-        return self._proxies.mint(target, version=request.version)
+        return await self._proxies.mint_short(target, version=request.version)
 
     def _reply_headers(
         self, request: OcpiRequest, forward: Forward, caller: Identity, reply: UpstreamResponse, ids: dict[str, str]

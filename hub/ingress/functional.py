@@ -138,7 +138,7 @@ async def follow(request: Request) -> Response:
     hub = hub_state(request)
     version = _version(str(request.path_params["version"]))
     identity, _ = await admit(request, None)  # the module's bucket once the seal is open
-    target = hub.proxies.open(str(request.path_params["sealed"]), caller_platform_id=identity.platform_id)
+    target = await hub.proxies.open_url(str(request.path_params["sealed"]), caller_platform_id=identity.platform_id)
     if target is None:
         raise NotFound("Unknown or expired hub URL")
     rate_limits(request).check(identity, target.module)

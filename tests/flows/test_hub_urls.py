@@ -8,6 +8,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from sqlmodel import select
+
+from hub.db.db import SessionFactory
+from hub.db.models import HubUrl
 from tests.conftest import StartFake
 from tests.fakes.ocpi import decode_token
 from tests.fakes.party import FakePlatform
@@ -219,3 +223,33 @@ async def test_hub_url_followed_by_another_platform_is_404_and_nothing_forwarded
     assert not functional(other)
     await emsp.wait_for(lambda: emsp.results)  # the real callback, from the CPO, still works
     assert [r.json for r in emsp.results] == [{"result": "ACCEPTED"}]
+
+
+async def test_a_hub_url_for_a_long_response_url_stays_within_255_characters(
+    connect_fake: StartFake, db: SessionFactory
+) -> None:
+    """OCPI URLs are string(255): a sealed hub URL for a long response_url would be longer, so the
+    hub names a stored row instead (hub.forwarding.proxies); the result still arrives."""
+    cpo, emsp = await connect_pair(connect_fake, callback_delay=0.01)
+    own_url = f"{emsp.endpoint_url('commands', 'SENDER')}/START_SESSION/{'c' * 150}"
+    assert 200 < len(own_url) <= 255
+    command = {"response_url": own_url, "token": token(), "location_id": "LOC1", "evse_uid": "EVSE1"}
+    reply = await emsp.request_hub(
+        "POST", f"{emsp.hub_url('commands', 'RECEIVER')}/START_SESSION", json=command, to=CPO
+    )
+    assert reply.json()["status_code"] == 1000, reply.text
+    (received,) = functional(cpo, "commands")
+    hub_url = received.json["response_url"]
+    assert_hub_url(hub_url, cpo, emsp)
+    assert len(hub_url) <= 255 and "/proxy/~" in hub_url, hub_url
+    async with db() as session:
+        (row,) = (await session.exec(select(HubUrl))).all()
+    assert "c" * 20 not in row.sealed  # the target stays sealed at rest
+
+    await emsp.wait_for(lambda: emsp.results)
+    (result,) = emsp.results
+    assert result.path == f"/ocpi/2.2.1/sender/commands/START_SESSION/{'c' * 150}"
+    assert result.json == {"result": "ACCEPTED"}
+    # the row is as good as the sealed URL: only the CPO may follow it
+    stolen = await emsp.request_hub("POST", hub_url, json={"result": "REJECTED"}, to=CPO)
+    assert stolen.status_code == 404, stolen.text
