@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import shutil
 import signal
@@ -102,8 +103,7 @@ def _check(reply_ok: bool, what: str, detail: str = "") -> None:
         raise DemoFailed(f"{what} failed{': ' + detail if detail else ''}")
 
 
-async def _play(cpo: SimulatedCpo, emsp: SimulatedEmsp, hub: HubProcess, say: Narrator, periods: int) -> DemoResult:
-    cpo_key = cpo.party.key
+async def _connect_direct(cpo: SimulatedCpo, emsp: SimulatedEmsp, hub: HubProcess, say: Narrator) -> None:
     say.step(
         "1. The operator declares both platforms",
         "`ocpi-hub platforms add` issues a token A for each; the operator hands it over with the versions URL.",
@@ -125,6 +125,90 @@ async def _play(cpo: SimulatedCpo, emsp: SimulatedEmsp, hub: HubProcess, say: Na
     )
     await _until(lambda: len(cpo.client_info) and len(emsp.client_info), "HubClientInfo from the hub", 5)
 
+
+async def _connect_chain(
+    cpo: SimulatedCpo, emsp: SimulatedEmsp, hub_a: HubProcess, hub_b: HubProcess, say: Narrator
+) -> None:
+    """The CPO on hub A, the eMSP on hub B, and A and B upstreams of each other (profile `spec`)."""
+    a_party, b_party = hub_a.party, hub_b.party
+    say.step(
+        "1. Two hubs, each the other's upstream",
+        f"Hub A ({a_party}) serves the CPO, hub B ({b_party}) the eMSP. Each operator declares the other hub "
+        "as an upstream (`ocpi-hub upstreams add --kind ocpi --profile spec`); B registers at A with the "
+        "token A that A's operator handed over (`ocpi-hub platforms register`).",
+    )
+    at_a = json.loads(
+        await hub_a.cli(
+            "upstreams",
+            "add",
+            "--name",
+            "hub-b",
+            "--kind",
+            "ocpi",
+            "--profile",
+            "spec",
+            "--hub-role",
+            f"HUB:{b_party}",
+            "--json",
+        )
+    )
+    at_b = json.loads(
+        await hub_b.cli(
+            "upstreams",
+            "add",
+            "--name",
+            "hub-a",
+            "--kind",
+            "ocpi",
+            "--profile",
+            "spec",
+            "--hub-role",
+            f"HUB:{a_party}",
+            "--json",
+        )
+    )
+    say.say(f"   A$ ocpi-hub upstreams add --name hub-b --kind ocpi --profile spec --hub-role HUB:{b_party} --json")
+    say.say(f"   B$ ocpi-hub upstreams add --name hub-a --kind ocpi --profile spec --hub-role HUB:{a_party} --json")
+    await hub_b.cli(
+        "platforms",
+        "register",
+        str(at_b["platform_id"]),
+        "--versions-url",
+        hub_a.versions_url,
+        "--token-a",
+        at_a["token_a"],
+    )
+    say.say(
+        f"   B$ ocpi-hub platforms register {at_b['platform_id']} --versions-url {hub_a.versions_url} --token-a ..."
+    )
+
+    say.step(
+        "2. Registration, and each hub learns the other's party",
+        "The CPO registers with hub A, the eMSP with hub B. Each hub tells the other hub who is connected "
+        "(HubClientInfo PUT to the upstream's hubclientinfo RECEIVER); each learns a route to the other's "
+        "party through it and announces that party to its own platforms.",
+    )
+    added_a = await hub_a.add_platform(cpo.name, roles_of(cpo))
+    added_b = await hub_b.add_platform(emsp.name, roles_of(emsp))
+    await asyncio.gather(
+        cpo.register(added_a["versions_url"], added_a["token_a"]),
+        emsp.register(added_b["versions_url"], added_b["token_a"]),
+    )
+    emsp_key, cpo_key = emsp.party.key, cpo.party.key
+
+    def connected(platform: SimulatedCpo | SimulatedEmsp, key: Any) -> bool:
+        info = platform.client_info.objects.get((key.country_code, key.party_id))
+        return isinstance(info, dict) and info.get("status") == "CONNECTED"
+
+    await _until(
+        lambda: connected(cpo, emsp_key) and connected(emsp, cpo_key),
+        "Each party announced to the other's hub",
+        15,
+    )
+
+
+async def _play(cpo: SimulatedCpo, emsp: SimulatedEmsp, say: Narrator, periods: int) -> DemoResult:
+    cpo_key = cpo.party.key
     say.step(
         "3. Location sync",
         "The CPO pushes its tariffs and locations (EVSEs, connectors) to the eMSP through the hub; the eMSP "
@@ -201,7 +285,7 @@ def _summary(say: Narrator, cdr: Obj, tariff: Obj) -> None:
         + (f" + {cdr['total_time']:.2f} h x {parts['TIME']['price']:.2f}" if "TIME" in parts else "")
         + f" = {total['excl_vat']:.4f} {cdr['currency']} excl. VAT, {total['incl_vat']:.4f} incl. VAT"
     )
-    say.say("   Every message above went through the hub: the CPO and the eMSP never called each other.")
+    say.say("   Every message above went through the hub(s): the CPO and the eMSP never called each other.")
 
 
 async def _wait_for_interrupt(say: Narrator) -> None:
@@ -226,13 +310,19 @@ async def run_demo(
     tick_seconds: float = 0.4,
     periods: int = 3,
     workdir: Path | None = None,
+    via_upstream: bool = False,
 ) -> DemoResult:
-    """Play the demo (see the module docstring); raises DemoFailed when a step does not happen."""
+    """Play the demo (see the module docstring); raises DemoFailed when a step does not happen.
+    `via_upstream`: the eMSP is on a second hub, chained to the first as its upstream."""
     say = Narrator(out or sys.stdout)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the table
     own_dir = workdir is None
     directory = Path(tempfile.mkdtemp(prefix="ocpi-hub-demo-")) if workdir is None else workdir
-    hub = HubProcess(directory, extra_env={"HUB_VALIDATION_MODE": "strict"})
+    strict = {"HUB_VALIDATION_MODE": "strict"}
+    hub = HubProcess(directory, extra_env=strict)
+    hub_b = (
+        HubProcess(directory / "hub-b", extra_env=strict, country_code="DE", party_id="HBB") if via_upstream else None
+    )
     emsp = SimulatedEmsp(country_code="DE", party_id="MSP", name="sim-emsp", tokens=3, observer=say.observe)
     cpo = SimulatedCpo(
         country_code="NL",
@@ -245,17 +335,27 @@ async def run_demo(
         time_scale=PERIOD_MINUTES * 60 / tick_seconds,
         observer=say.observe,
     )
-    say.say("OCPI hub demo: one simulated CPO and one simulated eMSP, every message through the hub.")
+    if hub_b is None:
+        say.say("OCPI hub demo: one simulated CPO and one simulated eMSP, every message through the hub.")
+    else:
+        say.say("OCPI hub demo: a simulated CPO on hub A, a simulated eMSP on hub B, every message through both hubs.")
     try:
         await hub.start()
         say.say(f"   hub        {hub.url}  (pid {hub.pid}, SQLite in {directory}, payload validation strict)")
+        if hub_b is not None:
+            await hub_b.start()
+            say.say(f"   hub B      {hub_b.url}  (pid {hub_b.pid}, SQLite in {hub_b.workdir})")
         for platform, what in (
             (cpo, f"{len(cpo.locations)} locations, {cpo.evse_count} EVSEs, tariffs AC and DC"),
             (emsp, f"{len(emsp.tokens)} tokens"),
         ):
             await platform.start()
             say.say(f"   {platform.party.label:<10} {platform.base_url}  ({platform.name}: {what})")
-        result = await _play(cpo, emsp, hub, say, periods)
+        if hub_b is None:
+            await _connect_direct(cpo, emsp, hub, say)
+        else:
+            await _connect_chain(cpo, emsp, hub, hub_b, say)
+        result = await _play(cpo, emsp, say, periods)
         result.exchanges = list(say.exchanges)
         result.seconds = time.time() - say.started
         say.say(f"\nDone in {result.seconds:.1f} s: {len(say.exchanges)} messages, all answered with OCPI 1000.")
@@ -269,19 +369,21 @@ async def run_demo(
         return result
     except DemoFailed:
         say.flush()
-        say.say(f"\nThe hub's log ({hub.log_path}):\n{hub.logs()}")
+        for process in (hub, hub_b):
+            if process is not None:
+                say.say(f"\nThe log of the hub at {process.url} ({process.log_path}):\n{process.logs()}")
         raise
     finally:
         await asyncio.gather(cpo.stop(), emsp.stop(), return_exceptions=True)
-        await hub.stop()
+        await asyncio.gather(hub.stop(), *([hub_b.stop()] if hub_b is not None else []))
         if own_dir:
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def main(*, keep_running: bool = False) -> int:
+def main(*, keep_running: bool = False, via_upstream: bool = False) -> int:
     """The `ocpi-hub demo` command: 0 when the session and its CDR went through."""
     try:
-        asyncio.run(run_demo(keep_running=keep_running))
+        asyncio.run(run_demo(keep_running=keep_running, via_upstream=via_upstream))
     except DemoFailed as exc:
         print(f"\nThe demo failed: {exc}", file=sys.stderr)
         return 1

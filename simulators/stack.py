@@ -38,6 +38,8 @@ class HubProcess:
     port: int = 0
     database_url: str | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    country_code: str = "NL"  # the hub's own party (HUB role)
+    party_id: str = "HUB"
     process: asyncio.subprocess.Process | None = None
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
@@ -48,6 +50,11 @@ class HubProcess:
     @property
     def versions_url(self) -> str:
         return f"{self.url}/ocpi/versions"
+
+    @property
+    def party(self) -> str:
+        """`CC:PID` of the hub's own party."""
+        return f"{self.country_code}:{self.party_id}"
 
     @property
     def log_path(self) -> Path:
@@ -68,6 +75,8 @@ class HubProcess:
             "HUB_OUTBOUND_ALLOW_LOOPBACK": "true",
             "HUB_DISPATCHER_POLL_SECONDS": "0.2",
             "HUB_LOG_LEVEL": "WARNING",
+            "HUB_COUNTRY_CODE": self.country_code,
+            "HUB_PARTY_ID": self.party_id,
         }
         return env | dict(self.extra_env)
 

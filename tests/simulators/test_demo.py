@@ -46,6 +46,20 @@ async def test_demo_plays_a_session_and_the_cdr_reaches_the_emsp_with_the_right_
     assert result.seconds < 30
 
 
+async def test_the_demo_crosses_a_chain_of_two_hubs() -> None:
+    """The CPO on hub A, the eMSP on hub B, each hub the other's upstream: the same session, every
+    message through both hubs (HubClientInfo teaches each hub the other's party; callback URLs of
+    one hub, re-sealed by the other, stay within OCPI's 255 characters)."""
+    out = io.StringIO()
+    result = await run_demo(out=out, via_upstream=True, periods=2)
+    printed = out.getvalue()
+    assert result.cdr_received == result.cdr_sent
+    assert result.session["status"] == "COMPLETED"
+    assert result.exchanges and all(e.ok for e in result.exchanges)
+    assert "hub B" in printed and "upstreams add" in printed and "platforms register" in printed
+    assert "result ACCEPTED" in printed  # the CommandResult came back through both hubs
+
+
 def test_the_cli_has_the_demo_command(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         cli_main(["demo", "--help"])
