@@ -7,8 +7,9 @@ from __future__ import annotations
 import aiohttp
 
 from adapters.ocpi_upstream import OcpiUpstreamAdapter
+from adapters.oicp_upstream import OicpUpstreamAdapter, StoreDirectory
 from hub.db.db import SessionFactory
-from hub.forwarding.contract import Adapter, ConnectFailed, OutboundRequest, UpstreamResponse
+from hub.forwarding.contract import Adapter
 from hub.settings import Settings
 from hub.types import PlatformKind
 
@@ -19,16 +20,7 @@ def upstream_adapters(
     direct: Adapter, *, sessions: SessionFactory, http: aiohttp.ClientSession, settings: Settings
 ) -> dict[PlatformKind, Adapter]:
     """The adapter for each kind of upstream platform (a party's own platform uses `direct`)."""
-    return {PlatformKind.OCPI_UPSTREAM: OcpiUpstreamAdapter(direct), PlatformKind.OICP_UPSTREAM: _NoOicpTransport()}
-
-
-class _NoOicpTransport:
-    """The OICP bridge's transport is not built yet (adapters/oicp holds the mapping): a route
-    through an OICP upstream behaves as a route that cannot be reached, so the send path fails
-    over to another route, or answers 4003, instead of calling the upstream with OCPI."""
-
-    async def send(self, request: OutboundRequest) -> UpstreamResponse:
-        raise ConnectFailed("the OICP bridge has no transport yet")
-
-    async def aclose(self) -> None:
-        return None
+    oicp = OicpUpstreamAdapter(
+        http, directory=StoreDirectory(sessions, settings), connect_timeout=settings.connect_timeout_seconds
+    )
+    return {PlatformKind.OCPI_UPSTREAM: OcpiUpstreamAdapter(direct), PlatformKind.OICP_UPSTREAM: oicp}

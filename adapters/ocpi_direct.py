@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import errno
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import aiohttp
@@ -29,7 +31,7 @@ from hub.forwarding.contract import (
     UpstreamResponse,
 )
 
-__all__ = ["ConnectionBroke", "DirectOcpiAdapter", "OutboundSlots", "no_resend"]
+__all__ = ["ConnectionBroke", "DirectOcpiAdapter", "OutboundSlots", "aiohttp_failures", "no_resend"]
 
 _MAX_REPLY_BYTES = 16 * 1024 * 1024
 # connect() failing with these is the hub's own shortage (descriptors, buffers, ephemeral ports)
@@ -54,6 +56,28 @@ async def no_resend(request: aiohttp.ClientRequest, handler: aiohttp.ClientHandl
 
 
 _BROKE = (ConnectionBroke, aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientOSError)
+
+
+@contextmanager
+def aiohttp_failures() -> Iterator[None]:
+    """aiohttp's exceptions inside the block as the adapter contract's: a timeout is
+    `ReplyTimeout`; a connection that could not be made `ConnectFailed` (nothing was sent), or
+    `HubOutOfResources` when the hub itself lacks descriptors or ports; one that broke, or any
+    other client error, `ReplyBroken`. Shared by every adapter that speaks HTTP with aiohttp."""
+    try:
+        yield
+    except TimeoutError as exc:
+        raise ReplyTimeout("no reply in time") from exc
+    except aiohttp.ClientConnectorError as exc:
+        if exc.os_error.errno in _OWN_SHORTAGE:
+            raise HubOutOfResources(f"no resource to connect: {errno.errorcode.get(exc.os_error.errno)}") from exc
+        raise ConnectFailed("connection failed") from exc
+    except aiohttp.InvalidURL as exc:
+        raise ConnectFailed("connection failed") from exc
+    except _BROKE as exc:
+        raise ReplyBroken("connection broke during the exchange") from exc
+    except aiohttp.ClientError as exc:
+        raise ReplyBroken(type(exc).__name__) from exc
 
 
 @dataclass(slots=True)
@@ -149,7 +173,7 @@ class DirectOcpiAdapter:
         if budget <= 0:
             raise HubOutOfResources("no outbound connection slot in time")
         timeout = aiohttp.ClientTimeout(total=budget, sock_connect=self._connect_timeout)
-        try:
+        with aiohttp_failures():
             # The hub built and encoded the URL (hub.ocpi.urls): yarl must not re-encode or resolve it.
             async with self._http.request(
                 request.method,
@@ -165,23 +189,6 @@ class DirectOcpiAdapter:
                 body = await reply.read()
                 headers = {k.lower(): ", ".join(reply.headers.getall(k)) for k in reply.headers.keys()}
                 status = reply.status
-        except TimeoutError as exc:
-            raise ReplyTimeout("no reply in time") from exc
-        except aiohttp.ClientConnectorError as exc:
-            if exc.os_error.errno in _OWN_SHORTAGE:
-                raise HubOutOfResources(f"no resource to connect: {errno.errorcode.get(exc.os_error.errno)}") from exc
-            raise ConnectFailed("connection failed") from exc
-        except aiohttp.InvalidURL as exc:
-            raise ConnectFailed("connection failed") from exc
-        except (
-            ConnectionBroke,
-            aiohttp.ServerDisconnectedError,
-            aiohttp.ClientPayloadError,
-            aiohttp.ClientOSError,
-        ) as exc:
-            raise ReplyBroken("connection broke during the exchange") from exc
-        except aiohttp.ClientError as exc:
-            raise ReplyBroken(type(exc).__name__) from exc
         return UpstreamResponse(
             status=status, headers=headers, body=body, elapsed_ms=(time.perf_counter() - started) * 1000
         )

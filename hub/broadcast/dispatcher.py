@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl
 
+import orjson
 import structlog
 from sqlalchemy import delete, func
 from sqlmodel import col, select
@@ -32,6 +33,7 @@ from hub.db.models import Broadcast, OutboxMessage, OutboxStatus, utcnow
 from hub.db.repositories import RegistryRepository
 from hub.egress.policy import EgressRefused
 from hub.errors import HubBusy, HubError, InvalidParameters
+from hub.forwarding.contract import RouteContext
 from hub.forwarding.outbound import outbound_request
 from hub.forwarding.send import BreakerOpen, SendPath
 from hub.ocpi.envelope import parse_envelope
@@ -39,10 +41,10 @@ from hub.ocpi.headers import routing_headers
 from hub.ocpi.urls import build_url, parse_segments
 from hub.privacy.personal import PersonalData
 from hub.routing.agreement_book import PolicySource
-from hub.routing.table import RoutingTable
+from hub.routing.table import PlatformRoute, RoutingTable
 from hub.settings import Settings
 from hub.tasks import TaskGroup
-from hub.types import ConnectionStatus, InterfaceRole, PartyKey, Role
+from hub.types import InterfaceRole, PartyKey, Role
 
 __all__ = ["Dispatcher"]
 
@@ -240,7 +242,7 @@ class Dispatcher:
         """One attempt through the same send path as routed requests (breakers, failover)."""
         assert message.id is not None
         platform = await self._routing.platform(message.receiver_platform_id)
-        if platform is None or platform.status is not ConnectionStatus.CONNECTED or platform.token is None:
+        if platform is None or not platform.usable:
             return _Result(message.id, OutboxStatus.SKIPPED, "receiver not connected")
         endpoint = platform.endpoint(message.module, InterfaceRole(message.interface_role))
         if endpoint is None:
@@ -258,6 +260,7 @@ class Dispatcher:
             correlation_id=message.correlation_id,
             routing=_routing(message),
             default_timeout=self._settings.request_timeout_seconds,
+            context=_route_context(message, platform, rest, body) if platform.upstream else None,
         )
         try:
             reply = await self._send.send(request, platform=platform, receiver=message.receiver_key)
@@ -363,6 +366,23 @@ def _fan_out(broadcast: Broadcast, target: Candidate, settings: Settings) -> Out
         query=broadcast.query,
         body=broadcast.body,
         correlation_id=broadcast.correlation_id,
+    )
+
+
+def _route_context(message: OutboxMessage, platform: PlatformRoute, rest: str, body: bytes | None) -> RouteContext:
+    """What an upstream adapter works from, as for a routed request: the `gireve` profile's
+    headers and quality gate, the OICP bridge's translation (it has no OCPI endpoint to send to)."""
+    return RouteContext(
+        module=message.module,
+        interface=message.interface_role,
+        path=parse_segments(rest),
+        query=tuple(parse_qsl(message.query, keep_blank_values=True)),
+        parsed=orjson.loads(body) if body else None,
+        sender=(message.from_country_code or "", message.from_party_id or ""),
+        receiver=(message.to_country_code or "", message.to_party_id or ""),
+        platform_id=platform.platform_id,
+        profile=platform.profile,
+        options=platform.options,
     )
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from hub.routing.agreements import AgreementPolicy
 from hub.routing.table import PlatformRoute
-from hub.types import ConnectionStatus, InterfaceRole, PartyKey, Role
+from hub.types import InterfaceRole, PartyKey, Role
 
 __all__ = ["Candidate", "audience", "broadcast_targets"]
 
@@ -51,7 +51,7 @@ def broadcast_targets(
         upstream = c.role is Role.HUB and c.platform.upstream and c.platform.platform_id != pusher_platform_id
         if c.key == pusher or not (c.role in wanted or upstream) or c.key in chosen:
             continue
-        if c.platform.status is not ConnectionStatus.CONNECTED or c.platform.token is None:
+        if not c.platform.usable:  # CONNECTED and able to authenticate (an OICP upstream needs no token)
             continue
         if c.platform.endpoint(module, interface) is None:
             continue

@@ -275,3 +275,26 @@ async def test_unlock_connector_is_not_supported_without_a_call(rig: Rig) -> Non
     outcome = await emsp.command(CP1, "UNLOCK_CONNECTOR", body, wait=None)
     assert outcome.response.ok and outcome.response.data["result"] == "NOT_SUPPORTED"
     assert not sim.journal.find("in", module="commands")
+
+
+# --- 5. store and forward toward the upstream ----------------------------------------------------
+
+
+async def test_a_push_the_upstream_could_not_take_is_replayed_with_the_upstreams_headers(rig: Rig) -> None:
+    sim = await rig.sim("gireve")
+    await rig.connect(sim)
+    cpo = await rig.cpo()
+    good = _good_location(cpo)
+    sim.faults.server_errors, sim.faults.modules = 1, {"locations"}
+
+    reply = await cpo.send("PUT", "locations", InterfaceRole.RECEIVER, f"NL/CPO/{good['id']}", to=MS1, json=good)
+    assert reply.ok, reply.describe()  # stored by our hub, queued for the upstream
+
+    def taken() -> list[Any]:
+        return [e for e in sim.journal.find("in", module="locations") if e.status_code == 1000]
+
+    await _wait(lambda: bool(taken()), timeout=10.0)
+    (replayed,) = taken()
+    # replayed the Gireve way, like a live push: TO = the upstream hub, FROM = our CPO
+    assert (replayed.header("ocpi-to-country-code"), replayed.header("ocpi-to-party-id")) == ("FR", "007")
+    assert (replayed.header("ocpi-from-country-code"), replayed.header("ocpi-from-party-id")) == ("NL", "CPO")
