@@ -212,8 +212,11 @@ class Dispatcher:
             for row in (await session.exec(query)).all():
                 if len(queues[row.receiver_key]) < 32:
                     queues[row.receiver_key].append(row)
+        now = utcnow()
         for key, queue in queues.items():
-            if queue:
+            # the heads were read before this query: a worker that finished in between may have
+            # put its head back with a backoff, which only this fresher read shows
+            if queue and queue[0].next_attempt_at <= now:
                 self._inflight[key] = self._workers.spawn(self._work(key, queue), name=f"outbox:{key}")
         return len(due)
 
