@@ -1,5 +1,5 @@
-"""Operator actions on the registry: add, list, show, remove platforms, issue token A, and
-apply a platforms file (config as code). Used by the CLI; every change bumps the revision
+"""Operator actions on the registry: add, list, show, update, suspend, resume, remove platforms,
+issue token A, and apply a platforms file (config as code). Used by the CLI; every change bumps the revision
 so running hub processes drop their caches."""
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hub.db.db import SessionFactory, session_scope
-from hub.db.models import Platform
+from hub.db.models import OutboxMessage, Platform, StoredObject
 from hub.db.repositories import PartySpec, RegistryRepository
 from hub.errors import InvalidParameters
 from hub.liveness.clientinfo import enqueue_status_change
@@ -75,6 +77,7 @@ class PlatformAdmin:
             raise InvalidParameters("Platform name must be 1-100 characters")
         if not roles:
             raise InvalidParameters("A platform needs at least one --role ROLE:CC:PID")
+        _check_timeout(timeout_seconds)
         token_a = token_a or new_token()
         async with session_scope(self._sessions) as session:
             repo = RegistryRepository(session)
@@ -155,6 +158,99 @@ class PlatformAdmin:
             await repo.bump_revision()
         return pin
 
+    async def resolve(self, ref: str | int) -> int:
+        """A platform's id from its id or its name (an all-digit name is looked up as an id first)."""
+        text = str(ref).strip()
+        async with self._sessions() as session:
+            repo = RegistryRepository(session)
+            found = await repo.get(platform_id=int(text)) if text.isdigit() else None
+            found = found or await repo.by_name(name=text)
+        if found is None or found.id is None:
+            raise InvalidParameters(f"No platform with id {text}" if text.isdigit() else f"No platform named {text!r}")
+        return found.id
+
+    async def update(
+        self,
+        *,
+        platform_id: int,
+        name: str | None = None,
+        timeout_seconds: float | None = None,
+        default_timeout: bool = False,
+        token_encoding: TokenEncoding | None = None,
+    ) -> Platform:
+        """Change what the operator owns: name, reply timeout (or back to the default), token encoding."""
+        if name is not None and (not name.strip() or len(name) > 100):
+            raise InvalidParameters("Platform name must be 1-100 characters")
+        _check_timeout(timeout_seconds)
+        async with session_scope(self._sessions) as session:
+            repo = RegistryRepository(session)
+            platform = await repo.get(platform_id=platform_id)
+            if platform is None:
+                raise InvalidParameters(f"No platform with id {platform_id}")
+            if name is not None and name != platform.name:
+                if await repo.by_name(name=name) is not None:
+                    raise InvalidParameters(f"A platform named {name!r} exists already")
+                platform.name = name
+            if timeout_seconds is not None or default_timeout:
+                platform.timeout_seconds = timeout_seconds
+            if token_encoding is not None:
+                platform.token_encoding = token_encoding.value
+            await repo.save(platform)
+            await repo.bump_revision()
+        _log.info("platform_updated", platform_id=platform_id)
+        return platform
+
+    async def suspend(self, *, platform_id: int) -> Platform:
+        """SUSPENDED: announced to the other parties (HubClientInfo); the hub routes nothing to it."""
+        return await self._set_status(platform_id, suspend=True)
+
+    async def resume(self, *, platform_id: int) -> Platform:
+        """Back from SUSPENDED: CONNECTED when registered (liveness checks take it from there), else PLANNED."""
+        return await self._set_status(platform_id, suspend=False)
+
+    async def _set_status(self, platform_id: int, *, suspend: bool) -> Platform:
+        async with session_scope(self._sessions) as session:
+            repo = RegistryRepository(session)
+            platform = await repo.get(platform_id=platform_id)
+            if platform is None:
+                raise InvalidParameters(f"No platform with id {platform_id}")
+            if suspend:
+                status = ConnectionStatus.SUSPENDED
+            elif platform.status != ConnectionStatus.SUSPENDED.value:
+                raise InvalidParameters(f"Platform {platform_id} is {platform.status}, not SUSPENDED")
+            else:
+                registered = platform.outbound_token_enc is not None
+                status = ConnectionStatus.CONNECTED if registered else ConnectionStatus.PLANNED
+            if platform.status != status.value:
+                platform.set_status(status)
+                await enqueue_status_change(session, platform=platform)
+                await repo.save(platform)
+                await repo.bump_revision()
+        _log.info("platform_status_set", platform_id=platform_id, status=platform.status)
+        return platform
+
+    @staticmethod
+    async def _counters(
+        session: AsyncSession, platform_id: int, keys: set[tuple[str, str]]
+    ) -> dict[str, dict[str, int]]:
+        """What the hub keeps for a platform: outbox messages to it per status, and objects its
+        parties stored at the hub per module."""
+        outbox = await session.exec(
+            select(OutboxMessage.status, func.count())
+            .where(OutboxMessage.receiver_platform_id == platform_id)
+            .group_by(col(OutboxMessage.status))
+        )
+        stored: dict[str, int] = {}
+        for cc, pid in sorted(keys):
+            rows = await session.exec(
+                select(StoredObject.module, func.count())
+                .where(StoredObject.country_code == cc, StoredObject.party_id == pid)
+                .group_by(col(StoredObject.module))
+            )
+            for module, count in rows.all():
+                stored[module] = stored.get(module, 0) + int(count)
+        return {"outbox": {str(s): int(c) for s, c in outbox.all()}, "stored_objects": stored}
+
     async def remove(self, *, platform_id: int) -> bool:
         async with session_scope(self._sessions) as session:
             repo = RegistryRepository(session)
@@ -171,7 +267,7 @@ class PlatformAdmin:
         return removed
 
     async def describe(self, *, platform_id: int | None = None) -> list[dict[str, Any]]:
-        """Platforms with parties and endpoints, as plain data (no token, no hash)."""
+        """Platforms with parties, endpoints and counters, as plain data (no token, no hash)."""
         async with self._sessions() as session:
             repo = RegistryRepository(session)
             if platform_id is None:
@@ -182,6 +278,8 @@ class PlatformAdmin:
             out = []
             for p in platforms:
                 assert p.id is not None
+                parties = await repo.parties(platform_id=p.id)
+                keys = {(x.country_code, x.party_id) for x in parties}
                 out.append(
                     {
                         "platform_id": p.id,
@@ -189,20 +287,25 @@ class PlatformAdmin:
                         "status": p.status,
                         "version": p.version,
                         "versions_url": p.versions_url,
+                        "kind": p.kind,
                         "token_encoding": p.token_encoding,
+                        "timeout_seconds": p.timeout_seconds,
+                        "last_seen_at": p.last_seen_at.isoformat() if p.last_seen_at else None,
+                        "status_changed_at": p.status_changed_at.isoformat(),
+                        "created_at": p.created_at.isoformat(),
                         "registered": p.outbound_token_enc is not None,
                         "from_config": p.from_config,
                         "alternate_origins": p.alternate_origins or [],
                         "client_cert_sha256": p.client_cert_sha256,
                         "updated_at": p.updated_at.isoformat(),
                         "parties": [
-                            {"role": x.role, "country_code": x.country_code, "party_id": x.party_id}
-                            for x in await repo.parties(platform_id=p.id)
+                            {"role": x.role, "country_code": x.country_code, "party_id": x.party_id} for x in parties
                         ],
                         "endpoints": [
                             {"module": e.module, "role": e.interface_role, "url": e.url}
                             for e in await repo.endpoints(platform_id=p.id)
                         ],
+                        "counters": await self._counters(session, p.id, keys),
                     }
                 )
         return out
@@ -213,10 +316,33 @@ class PlatformAdmin:
         Existing platforms (by name) are left as they are, so a restart never resets a
         registration; a token A is set only from `token_a_env` and only at creation.
         """
-        with open(path, "rb") as handle:
-            document = tomllib.load(handle)
+        try:
+            with open(path, "rb") as handle:
+                document = tomllib.load(handle)
+        except FileNotFoundError:
+            raise InvalidParameters(f"Platforms file {str(path)!r} does not exist") from None
+        except IsADirectoryError:
+            raise InvalidParameters(f"Platforms file {str(path)!r} is a directory") from None
+        except OSError as exc:
+            raise InvalidParameters(f"Platforms file {str(path)!r} cannot be read: {exc.strerror or exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidParameters(f"Platforms file {str(path)!r} is not valid TOML: {exc}") from None
+        entries = document.get("platform", [])
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise InvalidParameters(f"Platforms file {str(path)!r}: declare platforms as [[platform]] tables")
+        for number, entry in enumerate(entries, 1):
+            where = f"Platforms file {str(path)!r}, platform {number}"
+            if not isinstance(entry.get("name"), str):
+                raise InvalidParameters(f'{where}: name is missing (name = "...")')
+            if not isinstance(entry.get("roles", []), list):
+                raise InvalidParameters(f'{where}: roles must be a list, e.g. roles = ["CPO:NL:ABC"]')
+            if entry.get("token_encoding", "base64") not in {e.value for e in TokenEncoding}:
+                raise InvalidParameters(f"{where}: token_encoding must be base64 or raw")
+            timeout = entry.get("timeout_seconds")
+            if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)):
+                raise InvalidParameters(f"{where}: timeout_seconds must be a number")
         created = []
-        for entry in document.get("platform", []):
+        for entry in entries:
             name = str(entry["name"])
             async with self._sessions() as session:
                 if await RegistryRepository(session).by_name(name=name) is not None:
@@ -225,7 +351,7 @@ class PlatformAdmin:
             token_a = os.environ.get(token_env) if token_env else None
             await self.add(
                 name=name,
-                roles=[parse_role(r) for r in entry.get("roles", [])],
+                roles=[parse_role(str(r)) for r in entry.get("roles", [])],
                 token_encoding=TokenEncoding(entry.get("token_encoding", "base64")),
                 timeout_seconds=entry.get("timeout_seconds"),
                 token_a=token_a,
@@ -233,3 +359,8 @@ class PlatformAdmin:
             )
             created.append(name)
         return created
+
+
+def _check_timeout(seconds: float | None) -> None:
+    if seconds is not None and not 0 < seconds <= 3600:
+        raise InvalidParameters("A platform's timeout must be more than 0 and at most 3600 seconds")

@@ -212,7 +212,7 @@ async def test_failover_to_an_alternate_origin(
 
     failover = await arun_cli("platforms", "failover", str(flaky.platform_id), flaky.base_url)
     assert failover.returncode == 0, failover.stderr
-    shown = await arun_cli("platforms", "show", str(flaky.platform_id))
+    shown = await arun_cli("platforms", "show", str(flaky.platform_id), "--json")
     assert json.loads(shown.stdout)["alternate_origins"] == [flaky.base_url]
     primary = await raw_server("ok")
     await use_primary(primary)

@@ -249,7 +249,7 @@ async def test_item_65_suspended_on_platforms_remove(connect_fake: StartFake, ar
     watcher = await connect_fake([("EMSP", "DE", "EMS")])
     cpo = await connect_fake([("CPO", "NL", "CPA")])
     await watcher.wait_for(lambda: last_status(watcher, "NL", "CPA") == "CONNECTED", timeout=10)
-    removed = await arun_cli("platforms", "remove", str(cpo.platform_id))
+    removed = await arun_cli("platforms", "remove", str(cpo.platform_id), "--yes")
     assert removed.returncode == 0, removed.stderr
     await watcher.wait_for(lambda: last_status(watcher, "NL", "CPA") == "SUSPENDED", timeout=10)
     listed = {(c["country_code"], c["party_id"]): c["status"] for c in (await client_info_list(watcher)).json()["data"]}

@@ -69,7 +69,7 @@ async def test_e2e_platforms_register_with_the_hub_process(
     )
 
     listed, shown = await asyncio.gather(
-        arun_cli("platforms", "list", "--json"), arun_cli("platforms", "show", str(cpo_added["platform_id"]))
+        arun_cli("platforms", "list", "--json"), arun_cli("platforms", "show", str(cpo_added["platform_id"]), "--json")
     )
     by_name = {p["name"]: p for p in json.loads(ok(listed))}
     for name, fake in (("cpo-one", cpo), ("emsp-one", emsp)):
@@ -89,7 +89,7 @@ async def test_e2e_platforms_register_with_the_hub_process(
     assert (await cpo.request_hub("GET", hub.versions_url)).status_code == 200
 
     # the operator removes the CPO; the running hub drops it within its registry poll interval
-    ok(await arun_cli("platforms", "remove", str(cpo_added["platform_id"])))
+    ok(await arun_cli("platforms", "remove", str(cpo_added["platform_id"]), "--yes"))
     async with asyncio.timeout(5):
         while (await cpo.request_hub("GET", hub.versions_url)).status_code != 401:
             await asyncio.sleep(0.05)
@@ -137,7 +137,7 @@ async def test_e2e_hub_registers_at_a_platform_with_the_cli(
 
     assert "Registered" in ok(register) and "2.2.1" in register.stdout
     show, again = await asyncio.gather(
-        arun_cli("platforms", "show", platform_id),
+        arun_cli("platforms", "show", platform_id, "--json"),
         arun_cli("platforms", "register", platform_id, "--versions-url", fake.versions_url, "--token-a", "x"),
     )
     shown = json.loads(ok(show))

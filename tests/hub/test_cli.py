@@ -54,7 +54,7 @@ async def test_add_list_show_token_a_remove(arun_cli: ArunCli, hub_env: dict[str
     as_json, as_table, shown, token_a = await asyncio.gather(
         arun_cli("platforms", "list", "--json"),
         arun_cli("platforms", "list"),
-        arun_cli("platforms", "show", one),
+        arun_cli("platforms", "show", one, "--json"),
         arun_cli("platforms", "token-a", one),
     )
     listed = sorted(json.loads(ok(as_json)), key=lambda p: p["name"])
@@ -72,7 +72,7 @@ async def test_add_list_show_token_a_remove(arun_cli: ArunCli, hub_env: dict[str
     assert new_a != added["token_a"]
     assert await token_a_hash(db, added["platform_id"]) == vault.hash(new_a)
 
-    assert "removed" in ok(await arun_cli("platforms", "remove", one))
+    assert "removed" in ok(await arun_cli("platforms", "remove", one, "--yes"))
     gone = await arun_cli("platforms", "show", one)
     assert gone.returncode == 1 and "No platform" in gone.stderr
     async with db() as session:

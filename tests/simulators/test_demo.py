@@ -64,4 +64,4 @@ def test_the_cli_has_the_demo_command(capsys: pytest.CaptureFixture[str]) -> Non
     with pytest.raises(SystemExit) as exited:
         cli_main(["demo", "--help"])
     assert exited.value.code == 0
-    assert "--keep-running" in capsys.readouterr().out
+    assert {"--keep-running", "--via-upstream"} <= set(capsys.readouterr().out.split())
