@@ -12,6 +12,9 @@ COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/* && rm -rf /wheels
 USER hub
 WORKDIR /home/hub
-ENV HUB_HOST=0.0.0.0 HUB_ENVIRONMENT=production HUB_LOG_FORMAT=json
+ENV HUB_HOST=0.0.0.0 HUB_ENVIRONMENT=production HUB_LOG_FORMAT=json \
+    HUB_DATABASE_URL=sqlite+aiosqlite:////home/hub/data/hub.db
+RUN mkdir -p /home/hub/data
+VOLUME ["/home/hub/data"]
 EXPOSE 8080
 CMD ["ocpi-hub", "serve"]
