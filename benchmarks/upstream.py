@@ -5,7 +5,7 @@ The eMSP DE*EMS asks for locations: from the CPO NL*CPA (a direct route) and fro
 behind an upstream OCPI hub in the gireve profile (TO rewritten to the upstream's party, the
 route context built). Both routes end at the same fast raw-ASGI receiver, so neither receiver is
 the bottleneck. Measured alternately, `rounds` times; the best round of each counts. Target:
-upstream / direct >= 0.8. The OICP bridge has no transport yet: reported as not measured.
+upstream / direct >= 0.8. The OICP bridge (adapters/oicp_upstream) is not measured yet: reported as such.
 All processes are ours, on 127.0.0.1, ended by PID.
 """
 
@@ -139,7 +139,7 @@ def run(seconds: float, connections: int = 32, rounds: int = 2) -> dict[str, Any
         print(f"{name:<14} {r.rps:>8.0f} {r.p50_ms:>7.2f} {r.p99_ms:>7.2f} {r.errors:>6} {cpu[name]:>10.3f}  {each}")
     ratio = best["ocpi upstream"].rps / best["direct"].rps
     verdict = "ok" if ratio >= TARGET else "UNDER TARGET"
-    print(f"ocpi upstream / direct: {ratio:.2f} (target >= {TARGET}): {verdict}; oicp bridge: not built, not measured")
+    print(f"ocpi upstream / direct: {ratio:.2f} (target >= {TARGET}): {verdict}; oicp bridge: not measured yet")
     return {
         **{name: vars(r) for name, r in best.items()},
         "cpu_ms_per_request": cpu,
