@@ -10,6 +10,8 @@ from typing import Any
 from hub.translation.errors import Untranslatable
 
 __all__ = [
+    "LIMIT_FIELDS",
+    "renamed",
     "V221",
     "V230",
     "Obj",
@@ -87,3 +89,16 @@ def keep_known(obj: Obj, key: str, enum: type[StrEnum]) -> None:
 
 def same(obj: Obj, path: str) -> Obj:
     return obj
+
+
+# PriceLimit (2.3.0) <-> Price (2.2.1): the same two amounts under other names
+LIMIT_FIELDS = (("before_taxes", "excl_vat"), ("after_taxes", "incl_vat"))
+
+
+def renamed(obj: Obj, pairs: tuple[tuple[str, str], ...]) -> Obj:
+    """`obj` with each field `a` of `pairs` under the name `b` (a None value is dropped)."""
+    out = {k: v for k, v in obj.items() if k not in {a for a, _ in pairs}}
+    for a, b in pairs:
+        if obj.get(a) is not None:
+            out[b] = obj[a]
+    return out

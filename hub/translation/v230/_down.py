@@ -19,7 +19,21 @@ from hub.ocpi.models.v221.enums import (
 )
 from hub.translation.errors import Untranslatable
 from hub.translation.kinds import ObjectKind
-from hub.translation.v230._common import V221, Obj, add, dec, each, keep_known, known, num, one, refuse_unknown, same
+from hub.translation.v230._common import (
+    LIMIT_FIELDS,
+    V221,
+    Obj,
+    add,
+    dec,
+    each,
+    keep_known,
+    known,
+    num,
+    one,
+    refuse_unknown,
+    renamed,
+    same,
+)
 
 __all__ = ["COSTS", "DOWN", "credentials_to"]
 
@@ -41,12 +55,7 @@ def _price_to(price: Obj, path: str) -> Obj:
 
 
 def _limit_to(limit: Obj, path: str) -> Obj:
-    out = {k: v for k, v in limit.items() if k not in ("before_taxes", "after_taxes")}
-    if "before_taxes" in limit:
-        out["excl_vat"] = limit["before_taxes"]
-    if limit.get("after_taxes") is not None:
-        out["incl_vat"] = limit["after_taxes"]
-    return out
+    return renamed(limit, LIMIT_FIELDS)
 
 
 def _image_to(image: Obj, path: str) -> Obj:

@@ -8,7 +8,7 @@ from typing import Any
 from hub.ocpi.models.types import Role
 from hub.translation.errors import Untranslatable
 from hub.translation.kinds import ObjectKind
-from hub.translation.v230._common import V230, Obj, each, one, same, sub
+from hub.translation.v230._common import LIMIT_FIELDS, V230, Obj, each, one, renamed, same, sub
 from hub.translation.v230._down import COSTS
 
 __all__ = ["UP", "credentials_from"]
@@ -28,12 +28,7 @@ def _price_from(price: Obj, path: str) -> Obj:
 
 
 def _limit_from(limit: Obj, path: str) -> Obj:
-    out = {k: v for k, v in limit.items() if k not in ("excl_vat", "incl_vat")}
-    if "excl_vat" in limit:
-        out["before_taxes"] = limit["excl_vat"]
-    if limit.get("incl_vat") is not None:
-        out["after_taxes"] = limit["incl_vat"]
-    return out
+    return renamed(limit, tuple((b, a) for a, b in LIMIT_FIELDS))
 
 
 def _tariff_from(tariff: Obj, path: str) -> Obj:
