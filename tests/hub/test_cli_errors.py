@@ -2,8 +2,8 @@
 traceback; the default data directory; `--config` anywhere; platforms update/suspend/resume/remove
 by id or name; tables and --json; help on every command and option; a fast `--help`.
 
-In-process (`hub.cli.main([...])` with capsys) wherever a separate process is not the point: each
-test here costs milliseconds, not the second a `python -m hub` start costs.
+Each command runs as the operator runs it, `python -m hub ...` in its own process (the CLI sets up
+logging for the whole process; in-process runs would leave it bound to a closed capture stream).
 """
 
 from __future__ import annotations
@@ -17,14 +17,10 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from unittest import mock
 
 import pytest
-import structlog
 
-import hub.cli.commands
-import hub.observability.logging
-from hub.cli import main
+from hub.cli import _fail
 from hub.cli.config import derived_public_url, load
 from hub.cli.parser import build_parser
 from tests.helpers import PROJECT_ROOT, TEST_SECRET
@@ -41,27 +37,23 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated SQLite database per module; each test gets a copy (a copy costs a millisecond)."""
     path = tmp_path_factory.mktemp("template") / "hub.db"
     env = _clean_env() | {"HUB_DATABASE_URL": f"sqlite+aiosqlite:///{path}", "HUB_SECRET_KEY": TEST_SECRET}
-    with (
-        mock.patch.dict(os.environ, env, clear=True),
-        mock.patch.object(hub.observability.logging, "configure_logging", lambda **_: None),
-    ):
-        assert main(["db", "upgrade"]) == 0
+    done = subprocess.run(
+        [sys.executable, "-m", "hub", "db", "upgrade"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
     return path
 
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    """No inherited HUB_* settings, the data directory in tmp_path, logging left alone (structlog
-    would keep capsys's stream after the test)."""
+    """No inherited HUB_* settings, the data directory in tmp_path (the commands inherit this environment)."""
     for key in list(os.environ):
         if key.startswith("HUB_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("HUB_SECRET_KEY", TEST_SECRET)
-    monkeypatch.setattr(hub.observability.logging, "configure_logging", lambda **_: None)
     monkeypatch.chdir(tmp_path)
-    with structlog.testing.capture_logs():  # the hub's log lines, kept out of stdout
-        yield tmp_path
+    yield tmp_path
 
 
 @pytest.fixture
@@ -73,16 +65,20 @@ def db_path(env: Path, migrated_template: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 @pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
+def run() -> Run:
     def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            code = main(list(args))
-        except SystemExit as exit_:  # argparse: misuse and --help
-            code = int(exit_.code or 0)
-        out, err = capsys.readouterr()
-        assert "Traceback" not in out + err, err
-        return code, out, err
+        done = subprocess.run(
+            [sys.executable, "-m", "hub", *args],
+            env=dict(os.environ),
+            cwd=os.getcwd(),
+            stdin=subprocess.DEVNULL,  # no terminal: commands that would ask refuse instead
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert "Traceback" not in done.stdout + done.stderr, done.stderr
+        return done.returncode, done.stdout, done.stderr
 
     return run
 
@@ -262,17 +258,12 @@ def test_update_suspend_resume_show_and_remove_by_id_or_name(
     code, out, _ = run("platforms", "show", "cpo-nl")
     assert "last seen:" in out and "OCPI version:" in out and "outbox to it:" in out and "parties:" in out
 
-    monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
     code, _, err = run("platforms", "remove", "cpo-nl")
     assert (code, one_line(err)) == (
         1,
         f"ocpi-hub: not removing platform {platform_id} (cpo-nl) without --yes (no terminal to ask)",
     )
-    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
-    monkeypatch.setattr("builtins.input", lambda _: "n")
-    assert run("platforms", "remove", "cpo-nl")[0] == 1
-    monkeypatch.setattr("builtins.input", lambda _: "y")
-    assert "removed" in run("platforms", "remove", "cpo-nl")[1]
+    assert "removed" in run("platforms", "remove", "cpo-nl", "--yes")[1]
     code, out, _ = run("platforms", "list", "--json")
     assert (code, json.loads(out)) == (0, [])
 
@@ -343,21 +334,19 @@ def test_misuse_gets_usage_and_exit_2(env: Path, run: Run) -> None:
         assert code == 2 and "usage: ocpi-hub" in err, args
 
 
-def test_an_unexpected_error_is_one_line_and_traceback_shows_the_rest(
-    db_path: Path, run: Run, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async def broken(*_: object) -> int:
-        raise RuntimeError("something odd\nsecond line")
-
-    monkeypatch.setattr(hub.cli.commands, "outbox", broken)
-    code, _, err = run("outbox", "status")
-    assert (code, one_line(err)) == (
-        1,
+def test_an_unexpected_error_is_one_line_and_traceback_shows_the_rest(capsys: pytest.CaptureFixture[str]) -> None:
+    odd = RuntimeError("something odd\nsecond line")
+    assert _fail(odd, None, show_traceback=False) == 1
+    assert one_line(capsys.readouterr().err) == (
         "ocpi-hub: unexpected error: RuntimeError: something odd (run again with --traceback for the details, "
-        "and report it)",
+        "and report it)"
     )
-    assert main(["outbox", "status", "--traceback"]) == 1
-    assert "Traceback" in capsys.readouterr().err
+    try:
+        raise odd
+    except RuntimeError as raised:
+        assert _fail(raised, None, show_traceback=True) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and err.strip().endswith("ocpi-hub: unexpected error: RuntimeError: something odd")
 
 
 def _all_parsers(
