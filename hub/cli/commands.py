@@ -11,16 +11,15 @@ import argparse
 import dataclasses
 import json
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
-
-import aiohttp
 
 from hub.admin.agreements import AgreementAdmin
 from hub.admin.outbox import OutboxAdmin
 from hub.cli.output import confirm, print_json, print_record, print_table
-from hub.db.db import create_engine, session_factory
+from hub.db.db import SessionFactory, create_engine, session_factory
 from hub.egress.client import guarded_session
 from hub.egress.policy import OutboundPolicy
 from hub.errors import InvalidParameters
@@ -339,28 +338,32 @@ async def _show(admin: PlatformAdmin, platform_id: int, *, as_json: bool) -> int
     return 0
 
 
-def _peer(settings: Settings, http: aiohttp.ClientSession) -> PeerClient:
-    """The client the hub uses toward platforms, with the outbound policy (the CLI obeys it too)."""
-    return PeerClient(
-        http, timeout_seconds=settings.request_timeout_seconds, policy=OutboundPolicy.from_settings(settings)
-    )
+@asynccontextmanager
+async def _outbound(settings: Settings) -> AsyncIterator[tuple[SessionFactory, PeerClient]]:
+    """The database and the client the hub uses toward platforms, for a command that calls one
+    (the outbound policy applies to the CLI too)."""
+    engine = create_engine(settings)
+    try:
+        async with guarded_session(settings) as http:
+            peer = PeerClient(
+                http, timeout_seconds=settings.request_timeout_seconds, policy=OutboundPolicy.from_settings(settings)
+            )
+            yield session_factory(engine), peer
+    finally:
+        await engine.dispose()
 
 
 async def _rotate_token(settings: Settings, platform_id: int) -> int:
     """`platforms rotate-token PLATFORM`: hub.registration.rotation (new token, credentials PUT)."""
-    engine = create_engine(settings)
-    try:
-        async with guarded_session(settings) as http:  # the outbound policy applies to the CLI too
-            rotation = TokenRotation(
-                settings=settings,
-                sessions=session_factory(engine),
-                vault=_vault(settings),
-                peer=_peer(settings, http),
-                on_change=lambda: None,  # hub processes see the revision within registry_poll_seconds
-            )
-            rotated = await rotation.rotate_token(platform_id=platform_id)
-    finally:
-        await engine.dispose()
+    async with _outbound(settings) as (sessions, peer):
+        rotation = TokenRotation(
+            settings=settings,
+            sessions=sessions,
+            vault=_vault(settings),
+            peer=peer,
+            on_change=lambda: None,  # hub processes see the revision within registry_poll_seconds
+        )
+        rotated = await rotation.rotate_token(platform_id=platform_id)
     print(
         f"Platform {rotated.platform_id} ({rotated.name}) has a new token; the old one is refused by every hub "
         f"process within {settings.registry_poll_seconds:g} s"
@@ -369,21 +372,13 @@ async def _rotate_token(settings: Settings, platform_id: int) -> int:
 
 
 async def _register(settings: Settings, platform_id: int, args: argparse.Namespace) -> int:
-    engine = create_engine(settings)
-    try:
-        async with guarded_session(settings) as http:  # the outbound policy applies to the CLI too
-            registrar = Registrar(
-                settings=settings,
-                sessions=session_factory(engine),
-                vault=_vault(settings),
-                peer=_peer(settings, http),
-                on_change=lambda: None,
-            )
-            platform = await registrar.register_with(
-                platform_id=platform_id, versions_url=args.versions_url, token_a=args.token_a
-            )
-    finally:
-        await engine.dispose()
+    async with _outbound(settings) as (sessions, peer):
+        registrar = Registrar(
+            settings=settings, sessions=sessions, vault=_vault(settings), peer=peer, on_change=lambda: None
+        )
+        platform = await registrar.register_with(
+            platform_id=platform_id, versions_url=args.versions_url, token_a=args.token_a
+        )
     print(
         f"Registered with platform {platform.id} ({platform.name}), OCPI {platform.version}, status {platform.status}"
     )

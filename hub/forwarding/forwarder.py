@@ -124,7 +124,8 @@ class Forwarder:
             self._audit(request, forward, started, status=refused.http_status, ocpi_status=refused.status_code)
             return error_response(refused, headers=ids)
         ocpi_status: int = envelope["status_code"]
-        if 1000 <= ocpi_status < 2000 and reply.status < 300:
+        accepted = 1000 <= ocpi_status < 2000 and reply.status < 300
+        if accepted:
             await self._pin(forward, caller)
             if self._metrics is not None:
                 self._metrics.business(
@@ -136,7 +137,7 @@ class Forwarder:
                     sender=str(forward.sender),
                     receiver=str(forward.receiver),
                 )
-        if checked and 1000 <= ocpi_status < 2000 and reply.status < 300:
+        if checked and accepted:
             update = store_update_for(request, forward.sender)
             if update is not None:
                 try:  # durable before the answer (hub.mirror.writer)

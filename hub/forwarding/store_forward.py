@@ -29,12 +29,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import structlog
+from sqlalchemy.exc import DataError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
 from hub.db.db import SessionFactory, in_transaction
 from hub.db.models import OutboxMessage, OutboxStatus
+from hub.errors import InvalidParameters
 from hub.mirror.repository import StoreRepository
 from hub.mirror.updates import store_update_for
 from hub.ocpi.envelope import ocpi_response
@@ -93,7 +95,11 @@ class UpstreamQueue:
 
     async def put(self, request: OcpiRequest, forward: Forward, *, why: str) -> Response:
         """Store the push and queue it on its route; the pusher's answer once both are committed."""
-        await in_transaction(self._sessions, lambda session: self._store(session, request, forward))
+        try:
+            await in_transaction(self._sessions, lambda session: self._store(session, request, forward))
+        except (DataError, OverflowError, RecursionError) as refused:  # last resort, as for broadcasts
+            _log.warning("queued_push_value_refused", module=request.module, error=type(refused).__name__)
+            raise InvalidParameters("A value of this object cannot be stored (too long or out of range)") from None
         self._wake()
         platform = forward.route.platform
         _log.info(
