@@ -33,7 +33,7 @@ bench: $(STAMP)
 
 # A charging session through a hub with a simulated CPO and eMSP, printed message by message.
 demo: $(STAMP)
-	$(BIN)/ocpi-hub demo
+	$(BIN)/ocpi-hub demo $(DEMO_ARGS)
 
 # Locust, headless and bounded in time, against a hub with 2 simulated CPOs and 2 eMSPs
 # (options: make loadtest LOADTEST_ARGS="--duration 60 --users 50"; see loadtests/README.md).

@@ -12,13 +12,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-__all__ = ["WrkResult", "find_nginx", "free_port", "process", "tree_cpu_seconds", "wait_http", "wrk"]
+__all__ = ["WrkResult", "find_nginx", "free_port", "process", "start_hub", "tree_cpu_seconds", "wait_http", "wrk"]
 
 
 def free_port() -> int:
@@ -137,3 +137,31 @@ def wrk(
         if match:
             errors += sum(int(g) for g in match.groups())
     return WrkResult(rps=rps, p50_ms=p50, p99_ms=p99, errors=errors, requests=total)
+
+
+def start_hub(
+    stack: ExitStack,
+    tmp: Path,
+    *,
+    db_url: str,
+    secret: str,
+    log_name: str = "hub.log",
+    extra_env: dict[str, str] | None = None,
+) -> tuple[str, int]:
+    """One hub process (1 worker, rate limits off, loopback parties allowed) on a free port, ended
+    with `stack`; returns its base URL and PID once it answers /health/live."""
+    port = free_port()
+    env = {
+        "HUB_DATABASE_URL": db_url,
+        "HUB_SECRET_KEY": secret,
+        "HUB_OUTBOUND_ALLOW_LOOPBACK": "true",
+        "HUB_RATE_LIMIT_PER_SECOND": "0",
+        "HUB_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "HUB_LOG_FORMAT": "json",
+        "HUB_LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
+    }
+    args = [sys.executable, "-m", "hub", "serve", "--port", str(port), "--workers", "1"]
+    hub = stack.enter_context(process(args, env=env, cwd=str(tmp), log=tmp / log_name))
+    wait_http(f"http://127.0.0.1:{port}/health/live")
+    return f"http://127.0.0.1:{port}", hub.pid

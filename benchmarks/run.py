@@ -11,7 +11,7 @@ import argparse
 import json
 import time
 
-from benchmarks import broadcast, isolation, routing, upstream, validation, write_path
+from benchmarks import broadcast, editions, isolation, routing, upstream, validation, write_path
 
 
 def main() -> None:
@@ -20,7 +20,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, help="wrk connections (default: 64 routing, 32 the others)")
     parser.add_argument(
         "--only",
-        choices=["routing", "broadcast", "isolation", "validation", "write_path", "upstream"],
+        choices=["routing", "broadcast", "isolation", "validation", "write_path", "upstream", "editions"],
         help="run one benchmark",
     )
     parser.add_argument("--write-base", default=write_path.BASE_REF, help="write_path: the commit to compare with")
@@ -40,6 +40,8 @@ def main() -> None:
         report["isolation"] = isolation.run(args.seconds, args.connections or 32)
     if args.only in (None, "upstream"):
         report["upstream"] = upstream.run(args.seconds, args.connections or 32)
+    if args.only in (None, "editions"):
+        report["editions"] = editions.run(args.seconds, args.connections or 32)
     if args.only in (None, "validation"):
         report["validation"] = validation.run(args.seconds, args.connections or 32)
     if args.only in (None, "write_path"):

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.harness import WrkResult, free_port, process, wait_http, wrk
+from benchmarks.harness import WrkResult, free_port, process, start_hub, wait_http, wrk
 from benchmarks.validation import _group_cpu_seconds
 from hub.db.db import create_engine, session_factory, session_scope
 from hub.db.migrate import upgrade
@@ -90,23 +90,6 @@ async def _seed(db_url: str, receiver_url: str) -> None:
     await engine.dispose()
 
 
-def _start_hub(stack: ExitStack, tmp: Path, db_url: str) -> tuple[str, int]:
-    port = free_port()
-    env = {
-        "HUB_DATABASE_URL": db_url,
-        "HUB_SECRET_KEY": SECRET,
-        "HUB_OUTBOUND_ALLOW_LOOPBACK": "true",
-        "HUB_RATE_LIMIT_PER_SECOND": "0",
-        "HUB_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "HUB_LOG_FORMAT": "json",
-        "HUB_LOG_LEVEL": "WARNING",
-    }
-    args = [sys.executable, "-m", "hub", "serve", "--port", str(port), "--workers", "1"]
-    hub = stack.enter_context(process(args, env=env, cwd=str(tmp), log=tmp / "hub.log"))
-    wait_http(f"http://127.0.0.1:{port}/health/live")
-    return f"http://127.0.0.1:{port}{PATH}", hub.pid
-
-
 def run(seconds: float, connections: int = 32, rounds: int = 2) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="hub-bench-upstream-"))
     rport = free_port()
@@ -118,7 +101,8 @@ def run(seconds: float, connections: int = 32, rounds: int = 2) -> dict[str, Any
     receiver_args += ["--log-level", "warning", "--http", "httptools", "--loop", "uvloop", "--no-access-log"]
     with process(receiver_args, log=tmp / "receiver.log"), ExitStack() as stack:
         wait_http(f"{receiver}/locations")
-        url, pid = _start_hub(stack, tmp, db_url)
+        base, pid = start_hub(stack, tmp, db_url=db_url, secret=SECRET)
+        url = base + PATH
         for name, to in ROUTES.items():
             reply = httpx.get(url, headers=_headers(to), timeout=10)
             if reply.json().get("status_code") != 1000:

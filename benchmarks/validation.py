@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import orjson
 
-from benchmarks.harness import WrkResult, free_port, process, wait_http
+from benchmarks.harness import WrkResult, free_port, process, start_hub, wait_http
 from hub.db.db import create_engine, session_factory, session_scope
 from hub.db.migrate import upgrade
 from hub.db.models import Platform
@@ -234,7 +234,15 @@ def run(seconds: float, connections: int = 32, rounds: int = 2) -> dict[str, Any
         for _ in range(rounds):
             for mode, found in seen.items():
                 with ExitStack() as stack:
-                    url, pid = _start_hub(stack, tmp, db_url, mode)
+                    base, pid = start_hub(
+                        stack,
+                        tmp,
+                        db_url=db_url,
+                        secret=SECRET,
+                        log_name=f"hub-{mode}.log",
+                        extra_env={"HUB_LOG_LEVEL": "INFO", "HUB_VALIDATION_MODE": mode},
+                    )
+                    url = base + PATH
                     _check_mode(url, mode)
                     _wrk_put(url, script, connections=connections, seconds=1)  # warm caches and pools
                     before = _group_cpu_seconds(pid)
@@ -257,24 +265,6 @@ def _group_cpu_seconds(pgid: int) -> float:
         if int(fields[2]) == pgid:  # fields after the command: state ppid pgrp ... utime(11) stime(12)
             total += int(fields[11]) + int(fields[12])
     return total / tick
-
-
-def _start_hub(stack: ExitStack, tmp: Path, db_url: str, mode: str) -> tuple[str, int]:
-    port = free_port()
-    env = {
-        "HUB_DATABASE_URL": db_url,
-        "HUB_SECRET_KEY": SECRET,
-        "HUB_OUTBOUND_ALLOW_LOOPBACK": "true",
-        "HUB_RATE_LIMIT_PER_SECOND": "0",
-        "HUB_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "HUB_LOG_FORMAT": "json",
-        "HUB_LOG_LEVEL": "INFO",
-        "HUB_VALIDATION_MODE": mode,
-    }
-    args = [sys.executable, "-m", "hub", "serve", "--port", str(port), "--workers", "1"]
-    hub = stack.enter_context(process(args, env=env, cwd=str(tmp), log=tmp / f"hub-{mode}.log"))
-    wait_http(f"http://127.0.0.1:{port}/health/live")
-    return f"http://127.0.0.1:{port}{PATH}", hub.pid
 
 
 def _report(seen: dict[str, list[tuple[WrkResult, float]]], micros: float, connections: int) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from hub.broadcast.dispatcher import Dispatcher
 from hub.cache import AsyncTTLCache
 from hub.db.db import STORAGE_ERRORS, create_engine, session_factory
 from hub.db.models import utcnow
+from hub.editions.edges import Editions
 from hub.egress.client import guard_middleware, guarded_connector
 from hub.egress.hop import hop_marker
 from hub.egress.policy import OutboundPolicy
@@ -147,11 +148,18 @@ async def _build(settings: Settings, metrics: HubMetrics | None = None) -> HubSt
         busy_retry_after=settings.busy_retry_after_seconds,
         hold_down=hold_down,
     )
-    dispatcher = Dispatcher(
-        settings=settings, sessions=sessions, routing=routing, send=send, policy=agreements, personal=personal
-    )
     hub_party = PartyKey.of(settings.country_code, settings.party_id)
     mirror = StoreWriter(sessions=sessions, personal=personal)
+    editions = Editions(sessions=sessions, personal=personal, hub_party=hub_party)
+    dispatcher = Dispatcher(
+        settings=settings,
+        sessions=sessions,
+        routing=routing,
+        send=send,
+        policy=agreements,
+        personal=personal,
+        editions=editions,
+    )
 
     def registry_changed() -> None:
         auth.invalidate()
@@ -184,6 +192,7 @@ async def _build(settings: Settings, metrics: HubMetrics | None = None) -> HubSt
             personal=personal,
             hold_down=hold_down,
         ),
+        editions=editions,
         learner=RouteLearner(sessions=sessions, hub_party=hub_party, on_change=registry_changed),
         forwarder=Forwarder(
             send=send,
@@ -192,13 +201,16 @@ async def _build(settings: Settings, metrics: HubMetrics | None = None) -> HubSt
             mirror=mirror,
             default_timeout=settings.request_timeout_seconds,
             pins=PinBook(sessions),
+            editions=editions,
             upstream_queue=UpstreamQueue(sessions=sessions, personal=personal, wake=dispatcher.wake),
             metrics=metrics,
         ),
         broadcasts=BroadcastAcceptor(
             sessions=sessions, validator=validator, hub_party=hub_party, wake=dispatcher.wake, personal=personal
         ),
-        get_all=GetAll(sessions=sessions, agreements=agreements, settings=settings, personal=personal),
+        get_all=GetAll(
+            sessions=sessions, agreements=agreements, settings=settings, personal=personal, editions=editions
+        ),
         validator=validator,
         agreements=agreements,
         store_writer=mirror,

@@ -2,7 +2,10 @@
 
 Rules (transport_and_format.asciidoc 18-46, checklist A 1-5): no header or an unknown token
 is HTTP 401; token A only opens `versions` and `credentials`; a raw (not Base64) token is
-accepted only from platforms flagged `raw` (or all, if `accept_raw_tokens`). A platform with a
+accepted only from platforms flagged `raw` (or all, if `accept_raw_tokens`), and on OCPI 2.1.1
+URLs (`/ocpi/2.1.1/...`), where raw tokens are the rule. A 2.1.1 party's first call is
+`GET /ocpi/versions` with token A: add it flagged raw (`--token-encoding raw`); registering at
+2.1.1 flags it raw in any case. A platform with a
 pinned client certificate (`PlatformAdmin.pin_client_cert`) is accepted only on a TLS connection
 that presented exactly that certificate (`hub.server`), else HTTP 401 like an unknown token.
 
@@ -39,6 +42,7 @@ from hub.types import ConnectionStatus, PartyKey, PlatformKind, Role, TokenEncod
 __all__ = ["Authenticator"]
 
 _log = structlog.get_logger("hub.auth")
+_V211_PATH = "/ocpi/2.1.1/"  # 2.1.1 sends raw tokens (requirements §5.1)
 
 
 class Authenticator:
@@ -61,8 +65,9 @@ class Authenticator:
         # a revoked or rotated token must not come back as a last-good value in a database outage
         self._cache.clear(forget_last_good=True)
 
-    async def match(self, header: str | None) -> tuple[Identity, str] | None:
-        """The identity behind an Authorization header, and the token as it was read."""
+    async def match(self, header: str | None, *, raw_ok: bool = False) -> tuple[Identity, str] | None:
+        """The identity behind an Authorization header, and the token as it was read. `raw_ok`:
+        a raw token is accepted from any platform (an OCPI 2.1.1 URL, where raw is the rule)."""
         for candidate in token_candidates(header):
             token_hash = self._vault.hash(candidate.token)
             load = functools.partial(self._load, token=candidate.token)
@@ -71,13 +76,14 @@ class Authenticator:
                 identity = await load(token_hash)  # token A: never from the cache (module docstring)
             if identity is None:
                 continue
-            if candidate.raw and not (self._accept_raw or identity.token_encoding is TokenEncoding.RAW):
+            if candidate.raw and not (raw_ok or self._accept_raw or identity.token_encoding is TokenEncoding.RAW):
                 continue
             return identity, candidate.token
         return None
 
     async def require_token(self, request: Request, *, registration_ok: bool = False) -> tuple[Identity, str]:
-        found = await self.match(request.headers.get("authorization"))
+        raw_ok = (request.url.path + "/").startswith(_V211_PATH)
+        found = await self.match(request.headers.get("authorization"), raw_ok=raw_ok)
         if found is None:
             raise AuthError("Missing or unknown credentials token")
         if found[0].stage is Stage.REGISTRATION and not registration_ok:

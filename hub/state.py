@@ -13,6 +13,7 @@ from hub.authentication import Authenticator
 from hub.broadcast.accept import BroadcastAcceptor
 from hub.broadcast.dispatcher import Dispatcher
 from hub.db.db import SessionFactory
+from hub.editions.edges import Editions
 from hub.forwarding.forwarder import Forwarder
 from hub.forwarding.proxies import Proxies
 from hub.forwarding.resilience import BreakerBoard
@@ -46,6 +47,7 @@ class HubState:
     routing: RoutingTable
     proxies: Proxies
     views: RouteViews
+    editions: Editions
     learner: RouteLearner
     forwarder: Forwarder
     broadcasts: BroadcastAcceptor

@@ -2,6 +2,7 @@
 
     python -m simulators cpo --party NL:CPO --evses 10000 --register-at http://127.0.0.1:8080/ocpi/versions --token-a A
     python -m simulators emsp --party DE:MSP --tokens 1000 --port 9002 --faults slow=0.5,5xx=0.1
+    python -m simulators cpo --version 2.1.1 --register-at http://127.0.0.1:8080/ocpi/versions --token-a A
 
 Without --register-at it prints a token A, for the hub operator to register the hub at it
 (`ocpi-hub platforms register ID --versions-url URL --token-a TOKEN`).
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 
 from hub.types import PartyKey
 from simulators.cpo import SimulatedCpo
+from simulators.data import VERSIONS
 from simulators.emsp import SimulatedEmsp
 from simulators.faults import Faults
 from simulators.journal import Exchange, format_exchange
@@ -32,8 +34,9 @@ def _party(text: str) -> PartyKey:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m simulators", description="Run a simulated OCPI 2.2.1 party.")
+    parser = argparse.ArgumentParser(prog="python -m simulators", description="Run a simulated OCPI party.")
     parser.add_argument("role", choices=["cpo", "emsp"])
+    parser.add_argument("--version", choices=VERSIONS, default="2.2.1", help="the OCPI edition (default 2.2.1)")
     parser.add_argument("--party", type=_party, help="CC:PID (default NL:CPO or DE:MSP)")
     parser.add_argument("--name", help="platform name (default cpo-nl-cpo, ...)")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
@@ -58,7 +61,13 @@ def _build(args: argparse.Namespace) -> OcpiPlatform:
         print(format_exchange(exchange), flush=True)
 
     observer = None if args.quiet else show
-    common = {"name": args.name, "faults": args.faults, "page_limit": args.page_limit, "observer": observer}
+    common = {
+        "name": args.name,
+        "faults": args.faults,
+        "page_limit": args.page_limit,
+        "observer": observer,
+        "version": args.version,
+    }
     if args.role == "cpo":
         party = args.party or PartyKey.of("NL", "CPO")
         return SimulatedCpo(
@@ -85,7 +94,10 @@ async def _run(args: argparse.Namespace) -> int:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     try:
-        print(f"{platform.party.label} ({platform.name}) at {platform.versions_url}, faults: {args.faults.describe()}")
+        print(
+            f"{platform.party.label} ({platform.name}, OCPI {platform.version}) at {platform.versions_url}, "
+            f"faults: {args.faults.describe()}"
+        )
         if args.register_at:
             await platform.register(args.register_at, args.token_a or "")
             print(f"Registered with the hub at {args.register_at}")

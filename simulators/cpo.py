@@ -21,6 +21,13 @@ A token presented at a charge point (`charge_with_token`) is authorized in real 
 
 With `time_scale > 1` a session's simulated times run ahead of the clock (a demo charges for
 45 simulated minutes in a few seconds); `last_updated` is always the real time.
+
+Editions (`version=`): a 2.3.0 CPO is the 2.2.1 one with 2.3.0 objects (Price with taxes, Tariff
+tax_included, Parking). A 2.1.1 CPO (`SimulatedCpo(version="2.1.1")`) has no chargingprofiles,
+sends 2.1.1 objects (`simulators.editions`), pushes each object once (the hub, not an OCPI-to
+header, picks the receivers), answers commands with CommandResponse {result} and POSTs the
+result as a CommandResponse too; CANCEL_RESERVATION does not exist in 2.1.1 (NOT_SUPPORTED).
+Without routing headers every 2.1.1 command comes from the hub's party.
 """
 
 from __future__ import annotations
@@ -36,16 +43,18 @@ import httpx
 
 from hub.errors import InvalidParameters, MethodNotAllowed, NotFound, UnknownLocation
 from hub.types import InterfaceRole, PartyKey
-from simulators.data import make_locations, make_tariffs, stamp
+from simulators import editions
+from simulators.data import connector_tariff_id, make_locations, make_tariffs, max_power_kw, stamp
 from simulators.faults import Faults
 from simulators.journal import Observer
 from simulators.objects import Collection, Obj, ReceivedObjects
-from simulators.platform import Answer, Inbound, OcpiPlatform, Party, Reply
-from simulators.pricing import Costs, price_session
+from simulators.platform import V211, VERSION, Answer, Inbound, OcpiPlatform, Party, Reply
+from simulators.pricing import Costs, price_object, price_session
 
 __all__ = ["ChargingSession", "EvseBusy", "SimulatedCpo"]
 
 R, S = InterfaceRole.RECEIVER, InterfaceRole.SENDER
+_HUB = PartyKey.of("ZZ", "HUB")  # who asks a 2.1.1 CPO when the hub did not say its party
 
 
 class EvseBusy(Exception):
@@ -98,6 +107,7 @@ class SimulatedCpo(OcpiPlatform):
         client: httpx.AsyncClient | None = None,
         timeout: float = 10.0,
         observer: Observer | None = None,
+        version: str = VERSION,
     ) -> None:
         party = Party.of("CPO", country_code, party_id, name)
         super().__init__(
@@ -109,6 +119,7 @@ class SimulatedCpo(OcpiPlatform):
             timeout=timeout,
             observer=observer,
             seed=seed,
+            version=version,
         )
         self.publish_to = list(publish_to) if publish_to is not None else None
         self.tick_seconds = tick_seconds
@@ -127,9 +138,11 @@ class SimulatedCpo(OcpiPlatform):
         self.completed: list[ChargingSession] = []
         self._evses: dict[str, tuple[Obj, Obj]] = {}  # EVSE uid -> (location, EVSE)
         self._sequence = itertools.count(1)
-        for tariff in make_tariffs(party.key):
+        for tariff in make_tariffs(party.key, version=version):
             self.tariffs.put(tariff)
-        for location in make_locations(party.key, evses=evses, evses_per_location=evses_per_location, seed=seed):
+        for location in make_locations(
+            party.key, evses=evses, evses_per_location=evses_per_location, seed=seed, version=version
+        ):
             self.add_location(location)
         self.handlers.update(
             {
@@ -139,9 +152,10 @@ class SimulatedCpo(OcpiPlatform):
                 ("tariffs", S): self._tariffs,
                 ("tokens", R): self._tokens,
                 ("commands", R): self._commands,
-                ("chargingprofiles", R): self._charging_profiles,
             }
         )
+        if version != V211:  # no Smart Charging module in 2.1.1
+            self.handlers[("chargingprofiles", R)] = self._charging_profiles
 
     # --- data --------------------------------------------------------------------------------
 
@@ -168,6 +182,8 @@ class SimulatedCpo(OcpiPlatform):
     # --- pushes (CPO as Sender of Client Owned Objects) ---------------------------------------
 
     async def _push_all(self, method: str, module: str, rest: str, body: Obj, to: Sequence[PartyKey]) -> list[Reply]:
+        if self.version == V211:  # no OCPI-to in 2.1.1: one push, the hub picks the receivers
+            return [await self.send(method, module, R, rest, to=None, json=body)]
         return list(await asyncio.gather(*(self.send(method, module, R, rest, to=t, json=body) for t in to)))
 
     async def publish_tariffs(self, to: Sequence[PartyKey] | None = None) -> list[Reply]:
@@ -239,40 +255,27 @@ class SimulatedCpo(OcpiPlatform):
         if location is None:
             raise UnknownLocation(f"Unknown location {location_id}")
         evse = self._pick_evse(location, evse_uid)
-        owner = emsp or PartyKey.of(str(token["country_code"]), str(token["party_id"]))
+        owner = emsp or editions.token_owner(token) or self.hub_party or _HUB
         self._check_free(evse, owner)
         connector = self._connector(evse, connector_id)
-        tariff_ids = connector.get("tariff_ids") or []
-        tariff = self.tariffs.get(str(tariff_ids[0])) if tariff_ids else None
-        max_kw = float(connector.get("max_electric_power") or 11_000) / 1000
+        tariff_id = connector_tariff_id(connector)
+        tariff = self.tariffs.get(tariff_id) if tariff_id else None
+        max_kw = max_power_kw(connector)
         power = min(self.car_power_kw, max_kw) if self.car_power_kw else max_kw
         now = datetime.now(UTC)
-        me = self.party.key
-        session: Obj = {
-            "country_code": me.country_code,
-            "party_id": me.party_id,
-            "id": self._new_session_id(),
-            "start_date_time": stamp(now),
-            "kwh": 0.0,
-            "cdr_token": {
-                "country_code": token["country_code"],
-                "party_id": token["party_id"],
-                "uid": token["uid"],
-                "type": token["type"],
-                "contract_id": token["contract_id"],
-            },
-            "auth_method": auth_method,
-            "location_id": location["id"],
-            "evse_uid": evse["uid"],
-            "connector_id": connector["id"],
-            "currency": (tariff or {}).get("currency", "EUR"),
-            "charging_periods": [],
-            "total_cost": {"excl_vat": 0.0, "incl_vat": 0.0},
-            "status": "ACTIVE",
-            "last_updated": stamp(now),
-        }
-        if authorization_reference:
-            session["authorization_reference"] = authorization_reference
+        session = editions.session_object(
+            self.version,
+            party=self.party.key,
+            session_id=self._new_session_id(),
+            started=stamp(now),
+            token=token,
+            auth_method=auth_method,
+            location=location,
+            evse=evse,
+            connector=connector,
+            currency=(tariff or {}).get("currency", "EUR"),
+            authorization_reference=authorization_reference,
+        )
         running = ChargingSession(
             session=session,
             emsp=owner,
@@ -368,14 +371,13 @@ class SimulatedCpo(OcpiPlatform):
         await self._finish(running)
 
     def _period(self, running: ChargingSession, index: int, kwh: float) -> Obj:
-        hours = running.period.total_seconds() / 3600
-        period: Obj = {
-            "start_date_time": stamp(running.started + running.period * index),
-            "dimensions": [{"type": "ENERGY", "volume": kwh}, {"type": "TIME", "volume": round(hours, 6)}],
-        }
-        if running.tariff is not None:
-            period["tariff_id"] = running.tariff["id"]
-        return period
+        return editions.charging_period(
+            self.version,
+            start=stamp(running.started + running.period * index),
+            kwh=kwh,
+            hours=running.period.total_seconds() / 3600,
+            tariff_id=running.tariff["id"] if running.tariff is not None else None,
+        )
 
     async def _meter_value(self, running: ChargingSession) -> None:
         kwh = round(running.power_kw * running.period.total_seconds() / 3600, 3)
@@ -384,11 +386,12 @@ class SimulatedCpo(OcpiPlatform):
         session = running.session
         session["kwh"] = round(float(session["kwh"]) + kwh, 3)
         session["charging_periods"] = [*session["charging_periods"], period]
-        session["total_cost"] = Costs.price(self._costs(running).total)
+        session["total_cost"] = price_object(self._costs(running).total, self.version)
         session["last_updated"] = stamp()
         patch = {
             "kwh": session["kwh"],
-            "charging_periods": [period],
+            # 2.2+ append the periods of a PATCH; a 2.1.1 PATCH replaces the field
+            "charging_periods": session["charging_periods"] if self.version == V211 else [period],
             "total_cost": session["total_cost"],
             "last_updated": session["last_updated"],
         }
@@ -402,13 +405,12 @@ class SimulatedCpo(OcpiPlatform):
             session["charging_periods"][0]["dimensions"][1]["volume"] = 0.0
         end = running.started + running.period * running.periods
         costs = self._costs(running)
-        session.update(
-            status="COMPLETED",
-            end_date_time=stamp(end),
-            total_cost=Costs.price(costs.total),
-            last_updated=stamp(),
-        )
-        patch = {k: session[k] for k in ("status", "end_date_time", "kwh", "total_cost", "last_updated")}
+        end_field = editions.end_field(self.version)
+        session["status"] = "COMPLETED"
+        session[end_field] = stamp(end)
+        session["total_cost"] = price_object(costs.total, self.version)
+        session["last_updated"] = stamp()
+        patch = {k: session[k] for k in ("status", end_field, "kwh", "total_cost", "last_updated")}
         await self.send("PATCH", "sessions", R, self._session_url(running), to=running.emsp, json=patch)
         await self.set_evse_status(str(running.evse["uid"]), "AVAILABLE")
         cdr = self._cdr(running, costs, end)
@@ -417,47 +419,17 @@ class SimulatedCpo(OcpiPlatform):
         await self.send("POST", "cdrs", R, to=running.emsp, json=cdr)
 
     def _cdr(self, running: ChargingSession, costs: Costs, end: datetime) -> Obj:
-        session, location, evse, connector = running.session, running.location, running.evse, running.connector
-        cdr_location = {
-            "id": location["id"],
-            "name": location.get("name"),
-            "address": location["address"],
-            "city": location["city"],
-            "postal_code": location.get("postal_code"),
-            "country": location["country"],
-            "coordinates": location["coordinates"],
-            "evse_uid": evse["uid"],
-            "evse_id": evse.get("evse_id") or evse["uid"],
-            "connector_id": connector["id"],
-            "connector_standard": connector["standard"],
-            "connector_format": connector["format"],
-            "connector_power_type": connector["power_type"],
-        }
-        cdr: Obj = {
-            "country_code": session["country_code"],
-            "party_id": session["party_id"],
-            "id": f"{session['id']}-CDR",
-            "start_date_time": session["start_date_time"],
-            "end_date_time": stamp(end),
-            "session_id": session["id"],
-            "cdr_token": session["cdr_token"],
-            "auth_method": session["auth_method"],
-            "cdr_location": {k: v for k, v in cdr_location.items() if v is not None},
-            "currency": session["currency"],
-            "charging_periods": session["charging_periods"],
-            "total_cost": Costs.price(costs.total),
-            "total_fixed_cost": Costs.price(costs.fixed),
-            "total_energy": session["kwh"],
-            "total_energy_cost": Costs.price(costs.energy),
-            "total_time": round(running.periods * running.period.total_seconds() / 3600, 6),
-            "total_time_cost": Costs.price(costs.time),
-            "last_updated": stamp(),
-        }
-        if "authorization_reference" in session:
-            cdr["authorization_reference"] = session["authorization_reference"]
-        if running.tariff is not None:
-            cdr["tariffs"] = [running.tariff]
-        return cdr
+        return editions.cdr_object(
+            self.version,
+            session=running.session,
+            location=running.location,
+            evse=running.evse,
+            connector=running.connector,
+            end=stamp(end),
+            costs=costs,
+            total_hours=running.periods * running.period.total_seconds() / 3600,
+            tariffs=[running.tariff] if running.tariff is not None else [],
+        )
 
     # --- a driver at the charge point ---------------------------------------------------------
 
@@ -473,7 +445,7 @@ class SimulatedCpo(OcpiPlatform):
         """Real-time authorization at the token's eMSP (TO = the eMSP if the CPO holds the token,
         else no TO: the hub finds the eMSP by the token uid)."""
         known = self._known_token(uid, token_type)
-        to = PartyKey.of(str(known["country_code"]), str(known["party_id"])) if known else None
+        to = editions.token_owner(known) if known else None
         body = None
         if location_id is not None:
             body = {"location_id": location_id, "evse_uids": list(evse_uids)}
@@ -503,8 +475,11 @@ class SimulatedCpo(OcpiPlatform):
             return None
         if info.get("allowed") != "ALLOWED":
             return None
+        token = info.get("token")
+        if not isinstance(token, dict):  # 2.1.1 AuthorizationInfo names no token
+            token = known or {"uid": uid, "type": token_type, "auth_id": uid}
         return await self.start_session(
-            token=info["token"],
+            token=token,
             location_id=location_id,
             evse_uid=evse_uid,
             connector_id=connector_id,
@@ -585,6 +560,8 @@ class SimulatedCpo(OcpiPlatform):
 
     def _requester(self, inbound: Inbound) -> tuple[PartyKey, PartyKey]:
         """(the requester, the CPO party it addressed) of a command or charging-profile request."""
+        if self.version == V211:  # one connection: every request comes from the hub
+            return self.hub_party or _HUB, self.party.key
         if inbound.sender is None:
             raise InvalidParameters("OCPI-from-country-code and OCPI-from-party-id are required")
         me = inbound.receiver if any(p.key == inbound.receiver for p in self.parties) else self.party.key
@@ -611,6 +588,8 @@ class SimulatedCpo(OcpiPlatform):
             outcome = result
             if then is not None:
                 outcome = await then()
+            if inbound.module == "commands" and self.version == V211:  # a CommandResponse of 2.1.1 values
+                outcome = editions.command_result(self.version, str(outcome["result"]))
             await self.post_url(
                 url, json=outcome, to=requester, from_=me, correlation_id=correlation, module=inbound.module
             )
@@ -618,6 +597,10 @@ class SimulatedCpo(OcpiPlatform):
                 after()
 
         self.spawn(send(), name=name)
+
+    def _response(self, result: str, timeout: int) -> Answer:
+        """A CommandResponse (2.1.1: no timeout, 2.1.1 values only)."""
+        return Answer(editions.command_response(self.version, result, timeout))
 
     async def _commands(self, inbound: Inbound) -> Answer:
         if inbound.method != "POST" or len(inbound.rest) != 1:
@@ -628,7 +611,7 @@ class SimulatedCpo(OcpiPlatform):
         if not isinstance(url, str) or not url:
             raise InvalidParameters("response_url is required")
         requester, _ = self._requester(inbound)
-        accepted = Answer({"result": "ACCEPTED", "timeout": 30})
+        accepted = self._response("ACCEPTED", 30)
         if command == "START_SESSION":
             token = body.get("token")
             if not isinstance(token, dict) or not isinstance(body.get("location_id"), str):
@@ -667,9 +650,9 @@ class SimulatedCpo(OcpiPlatform):
         if command == "STOP_SESSION":
             running = self.active.get(str(body.get("session_id")))
             if running is None:
-                return Answer({"result": "UNKNOWN_SESSION", "timeout": 0})
+                return self._response("UNKNOWN_SESSION", 0)
             if running.emsp != requester:
-                return Answer({"result": "REJECTED", "timeout": 0})
+                return self._response("REJECTED", 0)
 
             self._callback(inbound, url, {"result": "ACCEPTED"}, after=running.stop_requested.set, name="stop_session")
             return accepted
@@ -682,7 +665,7 @@ class SimulatedCpo(OcpiPlatform):
             return accepted
         if command == "RESERVE_NOW":
             return self._reserve(inbound, body, url, requester)
-        if command == "CANCEL_RESERVATION":
+        if command == "CANCEL_RESERVATION" and self.version != V211:  # not a 2.1.1 command
             reservation = self.reservations.get(str(body.get("reservation_id")))
             if reservation is None or reservation[0] != requester:
                 self._callback(inbound, url, {"result": "UNKNOWN_RESERVATION"}, name="cancel")
@@ -695,10 +678,14 @@ class SimulatedCpo(OcpiPlatform):
 
             self._callback(inbound, url, {}, then=cancel, name="cancel")
             return accepted
-        return Answer({"result": "NOT_SUPPORTED", "timeout": 0})
+        return self._response("NOT_SUPPORTED", 0)
 
     def _reserve(self, inbound: Inbound, body: Obj, url: str, requester: PartyKey) -> Answer:
-        if not isinstance(body.get("reservation_id"), str) or not isinstance(body.get("location_id"), str):
+        reservation_type = int if self.version == V211 else str  # 2.1.1 reservation_id is an int
+        reserved = body.get("reservation_id")
+        if not isinstance(reserved, reservation_type) or isinstance(reserved, bool):
+            raise InvalidParameters("ReserveNow needs reservation_id and location_id")
+        if not isinstance(body.get("location_id"), str):
             raise InvalidParameters("ReserveNow needs reservation_id and location_id")
         location = self.locations.get(body["location_id"])
         if location is None:
@@ -716,7 +703,7 @@ class SimulatedCpo(OcpiPlatform):
             return {"result": "ACCEPTED"}
 
         self._callback(inbound, url, {}, then=reserve, name="reserve")
-        return Answer({"result": "ACCEPTED", "timeout": 30})
+        return self._response("ACCEPTED", 30)
 
     async def _charging_profiles(self, inbound: Inbound) -> Answer:
         if len(inbound.rest) != 1:

@@ -108,10 +108,11 @@ async def _connect_direct(cpo: SimulatedCpo, emsp: SimulatedEmsp, hub: HubProces
         "1. The operator declares both platforms",
         "`ocpi-hub platforms add` issues a token A for each; the operator hands it over with the versions URL.",
     )
-    added = await asyncio.gather(*(hub.add_platform(p.name, roles_of(p)) for p in (cpo, emsp)))
+    added = await asyncio.gather(*(hub.add_platform(p.name, roles_of(p), raw_tokens=p.raw_tokens) for p in (cpo, emsp)))
     for platform, entry in zip((cpo, emsp), added, strict=True):
         roles = " ".join(f"--role {r}" for r in roles_of(platform))
-        say.say(f"   $ ocpi-hub platforms add --name {platform.name} {roles} --json")
+        raw = " --token-encoding raw" if platform.raw_tokens else ""
+        say.say(f"   $ ocpi-hub platforms add --name {platform.name} {roles}{raw} --json")
         say.say(f"     -> platform {entry['platform_id']}, token A {entry['token_a'][:6]}..., {entry['versions_url']}")
 
     say.step(
@@ -123,7 +124,8 @@ async def _connect_direct(cpo: SimulatedCpo, emsp: SimulatedEmsp, hub: HubProces
     await asyncio.gather(
         *(p.register(a["versions_url"], a["token_a"]) for p, a in zip((cpo, emsp), added, strict=True))
     )
-    await _until(lambda: len(cpo.client_info) and len(emsp.client_info), "HubClientInfo from the hub", 5)
+    told = [p for p in (cpo, emsp) if p.routing_headers]  # 2.1.1 has no HubClientInfo
+    await _until(lambda: all(len(p.client_info) for p in told), "HubClientInfo from the hub", 5)
 
 
 async def _connect_chain(
@@ -267,7 +269,11 @@ async def _play(cpo: SimulatedCpo, emsp: SimulatedEmsp, say: Narrator, periods: 
     sent = cpo.cdrs.get(str(received["id"]))
     if sent is None:
         raise DemoFailed("The CDR the eMSP holds is not one the CPO sent")
-    tariff = cpo.tariffs.get(str(received["charging_periods"][0].get("tariff_id")))
+    # a 2.1.1 CPO's periods name no tariff: the CDR's tariffs do
+    tariff_id = received["charging_periods"][0].get("tariff_id") or next(
+        (t.get("id") for t in received.get("tariffs") or []), None
+    )
+    tariff = cpo.tariffs.get(str(tariff_id))
     if tariff is None:
         raise DemoFailed("The CDR names no tariff of the CPO")
     _summary(say, received, tariff)
@@ -283,7 +289,8 @@ def _summary(say: Narrator, cdr: Obj, tariff: Obj) -> None:
     say.say(
         f"   {costs.fixed[0]:.4f} start + {cdr['total_energy']:.2f} kWh x {parts['ENERGY']['price']:.2f}"
         + (f" + {cdr['total_time']:.2f} h x {parts['TIME']['price']:.2f}" if "TIME" in parts else "")
-        + f" = {total['excl_vat']:.4f} {cdr['currency']} excl. VAT, {total['incl_vat']:.4f} incl. VAT"
+        + f" = {total['excl_vat']:.4f} {cdr['currency']} excl. VAT"
+        + (f", {total['incl_vat']:.4f} incl. VAT" if "incl_vat" in total else " (the CPO gave no VAT)")
     )
     say.say("   Every message above went through the hub(s): the CPO and the eMSP never called each other.")
 
@@ -311,9 +318,12 @@ async def run_demo(
     periods: int = 3,
     workdir: Path | None = None,
     via_upstream: bool = False,
+    cpo_version: str = "2.2.1",
 ) -> DemoResult:
     """Play the demo (see the module docstring); raises DemoFailed when a step does not happen.
-    `via_upstream`: the eMSP is on a second hub, chained to the first as its upstream."""
+    `via_upstream`: the eMSP is on a second hub, chained to the first as its upstream.
+    `cpo_version`: the OCPI version the CPO speaks (2.1.1, 2.2.1, 2.3.0; the eMSP speaks 2.2.1):
+    the hub translates every message between them."""
     say = Narrator(out or sys.stdout)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the table
     own_dir = workdir is None
@@ -334,9 +344,12 @@ async def run_demo(
         tick_seconds=tick_seconds,
         time_scale=PERIOD_MINUTES * 60 / tick_seconds,
         observer=say.observe,
+        version=cpo_version,
     )
     if hub_b is None:
         say.say("OCPI hub demo: one simulated CPO and one simulated eMSP, every message through the hub.")
+        if cpo_version != emsp.version:
+            say.say(f"   The CPO speaks OCPI {cpo_version}, the eMSP {emsp.version}: the hub translates between them.")
     else:
         say.say("OCPI hub demo: a simulated CPO on hub A, a simulated eMSP on hub B, every message through both hubs.")
     try:
@@ -380,10 +393,10 @@ async def run_demo(
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def main(*, keep_running: bool = False, via_upstream: bool = False) -> int:
+def main(*, keep_running: bool = False, via_upstream: bool = False, cpo_version: str = "2.2.1") -> int:
     """The `ocpi-hub demo` command: 0 when the session and its CDR went through."""
     try:
-        asyncio.run(run_demo(keep_running=keep_running, via_upstream=via_upstream))
+        asyncio.run(run_demo(keep_running=keep_running, via_upstream=via_upstream, cpo_version=cpo_version))
     except DemoFailed as exc:
         print(f"\nThe demo failed: {exc}", file=sys.stderr)
         return 1

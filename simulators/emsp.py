@@ -11,6 +11,14 @@ ALLOWED for valid tokens, BLOCKED otherwise, HTTP 404 + 2004 for unknown ones), 
 chargingprofiles SENDER (the results CPOs POST to our response_urls, ActiveChargingProfile PUTs);
 locations, sessions, cdrs, tariffs and hubclientinfo RECEIVER (what CPOs and the hub push: PUT,
 PATCH, GET, DELETE for tariffs; CDRs by POST, answered 201 with a Location to GET them back).
+
+Editions (`version=`): a 2.3.0 eMSP is the 2.2.1 one with 2.3.0 objects (CDR and Session prices
+{before_taxes, taxes}). A 2.1.1 eMSP (`SimulatedEmsp(version="2.1.1")`) has 2.1.1 tokens
+(auth_id, no party), answers AuthorizationInfo {allowed, location?}, sends StartSession without
+connector_id/authorization_reference, has no chargingprofiles, lists no commands endpoint (the
+results come to the response_urls it gives, under `/ocpi/2.1.1/commands/...`), pushes each token
+once (the hub picks the CPOs), takes a session PATCH's charging_periods as the whole list, and
+keeps CDRs under ("", "", id) (a 2.1.1 CDR names no party; the Location is `{cdrs}/{id}`).
 """
 
 from __future__ import annotations
@@ -26,11 +34,13 @@ from hub.errors import InvalidParameters, MethodNotAllowed, NotFound, UnknownTok
 from hub.forwarding.rewrite import next_link
 from hub.ocpi.headers import new_message_id
 from hub.types import InterfaceRole, PartyKey
+from simulators import editions
 from simulators.data import make_tokens, stamp
 from simulators.faults import Faults
 from simulators.journal import Observer
 from simulators.objects import Collection, Obj, ReceivedObjects
-from simulators.platform import Answer, Handler, Inbound, OcpiPlatform, Party, Reply
+from simulators.platform import V211, VERSION, Answer, Handler, Inbound, OcpiPlatform, Party, Reply
+from simulators.pricing import read_price
 
 __all__ = ["CommandOutcome", "SimulatedEmsp"]
 
@@ -67,6 +77,7 @@ class SimulatedEmsp(OcpiPlatform):
         client: httpx.AsyncClient | None = None,
         timeout: float = 10.0,
         observer: Observer | None = None,
+        version: str = VERSION,
     ) -> None:
         party = Party.of("EMSP", country_code, party_id, name)
         super().__init__(
@@ -78,12 +89,13 @@ class SimulatedEmsp(OcpiPlatform):
             timeout=timeout,
             observer=observer,
             seed=seed,
+            version=version,
         )
         self.tokens = Collection("uid")
-        for token in make_tokens(party.key, count=tokens, seed=seed):
+        for token in make_tokens(party.key, count=tokens, seed=seed, version=version):
             self.tokens.put(token)
         self.locations = ReceivedObjects("locations")
-        self.sessions = ReceivedObjects("sessions")
+        self.sessions = ReceivedObjects("sessions", append_periods=version != V211)
         self.tariffs = ReceivedObjects("tariffs")
         self.cdrs: dict[tuple[str, str, str], Obj] = {}
         self.results: dict[str, Obj] = {}  # response_url reference -> CommandResult / profile result
@@ -98,9 +110,12 @@ class SimulatedEmsp(OcpiPlatform):
                 ("cdrs", R): self._cdrs,
                 ("tokens", S): self._tokens,
                 ("commands", S): self._results,
-                ("chargingprofiles", S): self._profile_results,
             }
         )
+        if version == V211:  # results come to our response_urls; no endpoint to list
+            self.unlisted.add(("commands", S))
+        else:  # no Smart Charging module in 2.1.1
+            self.handlers[("chargingprofiles", S)] = self._profile_results
 
     # --- tokens ------------------------------------------------------------------------------
 
@@ -126,7 +141,7 @@ class SimulatedEmsp(OcpiPlatform):
         me = self.party.key
         rest = f"{me.country_code}/{me.party_id}/{token['uid']}"
         patch = {"valid": valid, "last_updated": token["last_updated"]}
-        targets = list(to) if to is not None else ([self.hub_party] if self.hub_party else [])
+        targets = self._targets(to)
         return list(
             await asyncio.gather(
                 *(
@@ -140,17 +155,23 @@ class SimulatedEmsp(OcpiPlatform):
         self, to: Sequence[PartyKey] | None = None, *, tokens: Sequence[Obj] | None = None, concurrency: int = 8
     ) -> list[Reply]:
         """PUT tokens (default: all) at the CPOs in `to` (default: a Broadcast Push via the hub)."""
-        targets = list(to) if to is not None else ([self.hub_party] if self.hub_party else [])
+        targets = self._targets(to)
         me = self.party.key
         gate = asyncio.Semaphore(concurrency)
 
-        async def one(token: Obj, target: PartyKey) -> Reply:
+        async def one(token: Obj, target: PartyKey | None) -> Reply:
             async with gate:
                 rest = f"{me.country_code}/{me.party_id}/{token['uid']}"
                 return await self.send("PUT", "tokens", R, rest, to=target, json=token, params={"type": token["type"]})
 
         chosen = list(tokens) if tokens is not None else list(self.tokens)
         return list(await asyncio.gather(*(one(t, target) for t in chosen for target in targets)))
+
+    def _targets(self, to: Sequence[PartyKey] | None) -> list[PartyKey | None]:
+        """Who a push goes to: `to`, else a Broadcast Push via the hub; 2.1.1: once, no OCPI-to."""
+        if self.version == V211:
+            return [None]
+        return list(to) if to is not None else ([self.hub_party] if self.hub_party else [])
 
     # --- commands ----------------------------------------------------------------------------
 
@@ -192,10 +213,13 @@ class SimulatedEmsp(OcpiPlatform):
         token: Obj | None = None,
         wait: float | None = 10.0,
     ) -> CommandOutcome:
-        """START_SESSION with one of our tokens (default: the driver's RFID card)."""
+        """START_SESSION with one of our tokens (default: the driver's RFID card). 2.1.1 StartSession
+        has no connector_id and no authorization_reference."""
         body: Obj = {"token": token or self.driver_token(), "location_id": location_id}
         if evse_uid is not None:
             body["evse_uid"] = evse_uid
+        if self.version == V211:
+            return await self.command(cpo, "START_SESSION", body, wait=wait)
         if connector_id is not None:
             body["connector_id"] = connector_id
         body["authorization_reference"] = new_message_id()[:36]
@@ -207,6 +231,8 @@ class SimulatedEmsp(OcpiPlatform):
     async def set_charging_profile(
         self, cpo: PartyKey | None, session_id: str, profile: Obj, *, wait: float | None = 10.0
     ) -> CommandOutcome:
+        if self.version == V211:
+            raise RuntimeError("OCPI 2.1.1 has no Smart Charging (chargingprofiles) module")
         url = f"{self.endpoint_url('chargingprofiles', S)}/result/{uuid.uuid4().hex}"
         reply = await self.send(
             "PUT", "chargingprofiles", R, session_id, to=cpo, json={"charging_profile": profile, "response_url": url}
@@ -252,12 +278,35 @@ class SimulatedEmsp(OcpiPlatform):
 
         return handle
 
+    _CDR_FIELDS = {
+        "2.1.1": ("id", "auth_id", "location", "total_cost", "charging_periods"),
+        "2.2.1": ("country_code", "party_id", "id", "total_cost", "charging_periods"),
+        "2.3.0": ("country_code", "party_id", "id", "total_cost", "charging_periods"),
+    }
+
+    def _check_price(self, price: object) -> None:
+        """A 2.1.1 cost is a number, a 2.3.0 Price has before_taxes (and TaxAmounts)."""
+        try:
+            read_price(price)
+        except ValueError:
+            raise InvalidParameters("The CDR's total_cost is not a price") from None
+        if self.version == V211 and not isinstance(price, int | float):
+            raise InvalidParameters("The CDR's total_cost is not an OCPI 2.1.1 number")
+        if self.version == "2.3.0" and not (isinstance(price, dict) and "before_taxes" in price):
+            raise InvalidParameters("The CDR's total_cost is not an OCPI 2.3.0 Price")
+
     async def _cdrs(self, inbound: Inbound) -> Answer:
         if inbound.method == "POST" and not inbound.rest:
             cdr = inbound.json_object()
-            for name in ("country_code", "party_id", "id", "total_cost", "charging_periods"):
+            for name in self._CDR_FIELDS[self.version]:
                 if name not in cdr:
                     raise InvalidParameters(f"CDR without {name}")
+            if self.version != VERSION:
+                self._check_price(cdr["total_cost"])
+            if self.version == V211:
+                key = ("", "", str(cdr["id"]))
+                self.cdrs[key] = cdr
+                return Answer(http_status=201, headers={"Location": f"{self.endpoint_url('cdrs', R)}/{key[2]}"})
             key = (str(cdr["country_code"]).upper(), str(cdr["party_id"]).upper(), str(cdr["id"]))
             if inbound.sender is not None and (key[0], key[1]) != (
                 inbound.sender.country_code,
@@ -267,8 +316,9 @@ class SimulatedEmsp(OcpiPlatform):
             self.cdrs[key] = cdr
             location = f"{self.endpoint_url('cdrs', R)}/{key[0]}/{key[1]}/{key[2]}"
             return Answer(http_status=201, headers={"Location": location})
-        if inbound.method == "GET" and len(inbound.rest) == 3:
-            found = self.cdrs.get((inbound.rest[0].upper(), inbound.rest[1].upper(), inbound.rest[2]))
+        if inbound.method == "GET" and len(inbound.rest) == (1 if self.version == V211 else 3):
+            wanted = ("", "", inbound.rest[0]) if self.version == V211 else inbound.rest
+            found = self.cdrs.get((wanted[0].upper(), wanted[1].upper(), wanted[2]))
             if found is None:
                 raise NotFound("Unknown CDR")
             return Answer(found)
@@ -289,13 +339,16 @@ class SimulatedEmsp(OcpiPlatform):
         token = self.token(uid, inbound.query.get("type", "RFID"))
         if token is None:
             raise UnknownToken(f"Unknown token {uid}")
-        info: Obj = {
-            "allowed": "ALLOWED" if token["valid"] else "BLOCKED",
-            "token": token,
-            "authorization_reference": uuid.uuid4().hex[:36],
-        }
+        location = None
         if isinstance(inbound.body, dict) and isinstance(inbound.body.get("location_id"), str):
-            info["location"] = {k: v for k, v in inbound.body.items() if k in ("location_id", "evse_uids")}
+            location = {k: v for k, v in inbound.body.items() if k in ("location_id", "evse_uids")}
+        info = editions.authorization_info(
+            self.version,
+            token=token,
+            allowed="ALLOWED" if token["valid"] else "BLOCKED",
+            location=location,
+            reference=uuid.uuid4().hex[:36],
+        )
         self.authorizations.append(info)
         return Answer(info)
 

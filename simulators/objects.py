@@ -5,7 +5,8 @@
   inclusive, date_to exclusive, offset, limit capped by the server, X-Total-Count, X-Limit, Link).
 - `ReceivedObjects`: Client Owned Objects a platform received on a RECEIVER interface, keyed
   by the URL (`{country_code}/{party_id}/{id}`), with PUT/PATCH/GET semantics, including the
-  nested EVSE and Connector paths of locations and the charging-period append of session PATCH.
+  nested EVSE and Connector paths of locations and the charging-period append of session PATCH
+  (2.2+; `append_periods=False` for 2.1.1, whose PATCH replaces the list).
 """
 
 from __future__ import annotations
@@ -103,9 +104,11 @@ class ReceivedObjects:
 
     _ID_FIELD = {"locations": "id", "sessions": "id", "tariffs": "id", "tokens": "uid", "hubclientinfo": ""}
 
-    def __init__(self, module: str) -> None:
+    def __init__(self, module: str, *, append_periods: bool = True) -> None:
         self.module = module
         self.objects: dict[tuple[str, ...], Obj] = {}
+        # a Session PATCH's charging_periods: appended (2.2+), or the whole list (2.1.1)
+        self.append_periods = append_periods
 
     def __len__(self) -> int:
         return len(self.objects)
@@ -143,7 +146,7 @@ class ReceivedObjects:
         stored = self.objects.get(self._key(parts))
         if stored is None:
             raise NotFound(f"Unknown {self.module} object")
-        periods = body.get("charging_periods") if self.module == "sessions" else None
+        periods = body.get("charging_periods") if self.module == "sessions" and self.append_periods else None
         stored.update({k: v for k, v in body.items() if not (k == "charging_periods" and periods is not None)})
         if periods:  # sessions: charging_periods in a PATCH are appended (mod_sessions, PATCH)
             stored["charging_periods"] = list(stored.get("charging_periods") or []) + list(periods)

@@ -1,18 +1,28 @@
-"""The common part of every simulated OCPI 2.2.1 platform: an ASGI app and an HTTP client.
+"""The common part of every simulated OCPI platform: an ASGI app and an HTTP client.
+
+A platform speaks one edition, `version` ("2.2.1" by default, "2.1.1" or "2.3.0"); `{v}` below.
 
 Inbound (the app, `OcpiPlatform.__call__`):
-- `GET /ocpi/versions`, `GET /ocpi/2.2.1` (version details: credentials plus every module
-  interface the subclass handles), `GET|POST|PUT|DELETE /ocpi/2.2.1/credentials` (the hub may
+- `GET /ocpi/versions`, `GET /ocpi/{v}` (version details: credentials plus every module
+  interface the subclass handles), `GET|POST|PUT|DELETE /ocpi/{v}/credentials` (the hub may
   register at the simulator with a token A from `issue_token_a()`);
-- `/ocpi/2.2.1/{sender|receiver}/{module}/...` to the subclass's handler for (module, interface);
-- every request needs `Authorization: Token <base64>` with the token the hub was given (token A
-  is accepted only by the configuration modules), 401 otherwise;
+- 2.2.1 / 2.3.0: `/ocpi/{v}/{sender|receiver}/{module}/...` to the subclass's handler for
+  (module, interface); 2.1.1: `/ocpi/2.1.1/{module}/...` to the handler of the interface the
+  party's role implies (version details list one URL per module, without a role);
+- every request needs `Authorization: Token <base64>` (2.1.1: `Token <raw token>`) with the token
+  the hub was given (token A is accepted only by the configuration modules), 401 otherwise;
 - every reply is an OCPI envelope echoing X-Request-ID and X-Correlation-ID, with OCPI-from =
-  the simulated party and OCPI-to = the requester; fault modes (`simulators.faults`) apply first.
+  the simulated party and OCPI-to = the requester (2.1.1: no routing headers; they are ignored
+  in requests); fault modes (`simulators.faults`) apply first.
 
 Outbound (`register`, `send`, `post_url`): requests to the hub with the credentials token, a new
-X-Request-ID, an X-Correlation-ID and OCPI-from/to headers. Every exchange either way is reported
-to `observer` and counted (`sent`, `failed`), so background traffic does not fail silently.
+X-Request-ID, an X-Correlation-ID and OCPI-from/to headers (2.1.1: the raw token and none of
+these headers). Every exchange either way is reported to `observer` and counted (`sent`,
+`failed`), so background traffic does not fail silently.
+
+Credentials: 2.2.1 / 2.3.0 `{token, url, roles}`, 2.1.1 `{token, url, business_details, party_id,
+country_code}` (one party). The hub's own party is learned from its credentials: the HUB role
+(2.2.1), `hub_party_id` (2.3.0), the top-level country_code/party_id (2.1.1).
 """
 
 from __future__ import annotations
@@ -48,6 +58,7 @@ from hub.ocpi.headers import authorization_header, new_message_id, token_candida
 from hub.ocpi.request import parse_routing
 from hub.tasks import TaskGroup
 from hub.types import InterfaceRole, PartyKey, Role, TokenEncoding
+from simulators.data import check_version
 from simulators.faults import FaultPicker, Faults, Injected
 from simulators.journal import Exchange, Observer, describe
 from simulators.objects import ReceivedObjects
@@ -75,7 +86,8 @@ class _Routing:
 
 __all__ = ["VERSION", "Answer", "Handler", "Inbound", "OcpiPlatform", "Party", "RegistrationFailed", "Reply"]
 
-VERSION = "2.2.1"
+VERSION = "2.2.1"  # the default edition
+V211 = "2.1.1"
 _log = structlog.get_logger("simulators")
 _HISTORY = 2000
 
@@ -178,17 +190,23 @@ class OcpiPlatform:
         timeout: float = 10.0,
         observer: Observer | None = None,
         seed: int = 0,
+        version: str = VERSION,
     ) -> None:
         if not parties:
             raise ValueError("a platform serves at least one party")
+        self.version = check_version(version)
+        if version == V211 and len(parties) != 1:
+            raise ValueError("a 2.1.1 connection is one party with one role")
         self.name = name
         self.parties = list(parties)
         self.faults = faults or Faults()
         self.page_limit = page_limit
         self.observer = observer
-        self.handlers: dict[tuple[str, InterfaceRole], Handler] = {
-            ("hubclientinfo", InterfaceRole.RECEIVER): self._client_info_pushed
-        }
+        self.handlers: dict[tuple[str, InterfaceRole], Handler] = {}
+        if version != V211:  # 2.1.1 has no hubclientinfo
+            self.handlers[("hubclientinfo", InterfaceRole.RECEIVER)] = self._client_info_pushed
+        # handled but not in version details (a 2.1.1 eMSP's command results: response_url only)
+        self.unlisted: set[tuple[str, InterfaceRole]] = set()
         self.client_info = ReceivedObjects("hubclientinfo")  # what the hub told us about other parties
         self.server = SimServer(self, name=name)
         self.base_url: str | None = None
@@ -240,9 +258,21 @@ class OcpiPlatform:
 
     @property
     def version_url(self) -> str:
-        return f"{self._base()}/ocpi/{VERSION}"
+        return f"{self._base()}/ocpi/{self.version}"
+
+    @property
+    def raw_tokens(self) -> bool:
+        """2.1.1: `Authorization: Token <raw token>`; 2.2+: Base64."""
+        return self.version == V211
+
+    @property
+    def routing_headers(self) -> bool:
+        """2.2+: OCPI-to/from-* headers; 2.1.1 has none (one connection, one party)."""
+        return self.version != V211
 
     def endpoint_url(self, module: str, interface: InterfaceRole) -> str:
+        if self.version == V211:
+            return f"{self.version_url}/{module}"
         return f"{self.version_url}/{interface.value.lower()}/{module}"
 
     def _base(self) -> str:
@@ -251,12 +281,29 @@ class OcpiPlatform:
         return self.base_url
 
     def endpoints(self) -> list[dict[str, str]]:
+        if self.version == V211:
+            found = [{"identifier": "credentials", "url": f"{self.version_url}/credentials"}]
+            for module, interface in self.handlers:
+                if (module, interface) not in self.unlisted:
+                    found.append({"identifier": module, "url": self.endpoint_url(module, interface)})
+            return found
         found = [{"identifier": "credentials", "role": "SENDER", "url": f"{self.version_url}/credentials"}]
         for module, interface in self.handlers:
-            found.append({"identifier": module, "role": interface.value, "url": self.endpoint_url(module, interface)})
+            if (module, interface) not in self.unlisted:
+                url = self.endpoint_url(module, interface)
+                found.append({"identifier": module, "role": interface.value, "url": url})
         return found
 
     def credentials(self, token: str) -> dict[str, Any]:
+        if self.version == V211:
+            party = self.party
+            return {
+                "token": token,
+                "url": self.versions_url,
+                "business_details": {"name": party.name},
+                "party_id": party.key.party_id,
+                "country_code": party.key.country_code,
+            }
         roles = [
             {
                 "role": p.role.value,
@@ -365,6 +412,8 @@ class OcpiPlatform:
         return response, module, note, answer.status_code
 
     def _routing_answer_headers(self, request: Request) -> dict[str, str]:
+        if not self.routing_headers:
+            return {}
         routing = _Routing.of(request.headers)
         if routing.from_ is None and routing.to is None:
             return {}  # configuration modules and hub pushes without routing headers
@@ -375,6 +424,11 @@ class OcpiPlatform:
         return headers
 
     def _presented(self, request: Request) -> str | None:
+        if self.raw_tokens:  # 2.1.1: the token as it is; a Base64 form is another (unknown) token
+            scheme, _, value = (request.headers.get("authorization") or "").strip().partition(" ")
+            if scheme.lower() != "token" or not value.strip():
+                return None
+            return value.strip()
         for candidate in token_candidates(request.headers.get("authorization")):
             if not candidate.raw:
                 return candidate.token
@@ -391,32 +445,46 @@ class OcpiPlatform:
         if parts == ["ocpi", "versions"]:
             if request.method != "GET":
                 raise MethodNotAllowed()
-            return Answer([{"version": VERSION, "url": self.version_url}])
-        if parts[1] != VERSION:
+            return Answer([{"version": self.version, "url": self.version_url}])
+        if parts[1] != self.version:
             raise NotFound(f"Unknown OCPI version {parts[1]}")
         if len(parts) == 2:
-            return Answer({"version": VERSION, "endpoints": self.endpoints()})
+            return Answer({"version": self.version, "endpoints": self.endpoints()})
         if parts[2] == "credentials" and len(parts) == 3:
             return await self._credentials(request.method, presented, body)
+        found = self._route(parts)
+        if found is not None:
+            module, interface, rest = found
+            handler = self.handlers[(module, interface)]
+            routing = _Routing.of(request.headers) if self.routing_headers else _Routing(None, None)
+            inbound = Inbound(
+                method=request.method,
+                module=module,
+                interface=interface,
+                rest=rest,
+                query=request.query_params,
+                headers=request.headers,
+                body=body,
+                sender=routing.from_,
+                receiver=routing.to,
+                url=str(request.url),
+            )
+            return await handler(inbound)
+        raise NotFound("Unknown endpoint")
+
+    def _route(self, parts: list[str]) -> tuple[str, InterfaceRole, list[str]] | None:
+        """(module, interface, rest of the path) of a functional-module path, None if unknown."""
+        if self.version == V211:  # /ocpi/2.1.1/{module}/...: one interface per module
+            if len(parts) >= 3:
+                interface = next((i for m, i in self.handlers if m == parts[2]), None)
+                if interface is not None:
+                    return parts[2], interface, parts[3:]
+            return None
         if len(parts) >= 4 and parts[2] in ("sender", "receiver"):
             interface = InterfaceRole(parts[2].upper())
-            handler = self.handlers.get((parts[3], interface))
-            if handler is not None:
-                routing = _Routing.of(request.headers)
-                inbound = Inbound(
-                    method=request.method,
-                    module=parts[3],
-                    interface=interface,
-                    rest=parts[4:],
-                    query=request.query_params,
-                    headers=request.headers,
-                    body=body,
-                    sender=routing.from_,
-                    receiver=routing.to,
-                    url=str(request.url),
-                )
-                return await handler(inbound)
-        raise NotFound("Unknown endpoint")
+            if (parts[3], interface) in self.handlers:
+                return parts[3], interface, parts[4:]
+        return None
 
     def _record_inbound(
         self,
@@ -427,7 +495,7 @@ class OcpiPlatform:
         note: str,
         ocpi_status: int | None,
     ) -> None:
-        routing = _Routing.of(request.headers)
+        routing = _Routing.of(request.headers) if self.routing_headers else _Routing(None, None)
         parts = [p for p in request.url.path.split("/") if p]
         exchange = Exchange(
             at=started,
@@ -523,6 +591,16 @@ class OcpiPlatform:
 
     def _learn_hub(self, credentials: dict[str, Any]) -> None:
         self.hub_versions_url = str(credentials.get("url") or self.hub_versions_url)
+        if self.version == V211:  # one party per 2.1.1 connection: the hub's own
+            cc, pid = credentials.get("country_code"), credentials.get("party_id")
+            if isinstance(cc, str) and isinstance(pid, str) and cc and pid:
+                self.hub_party = PartyKey.of(cc, pid)
+            return
+        if self.version == "2.3.0":  # no HUB role in 2.3.0: hub_party_id, "NLHUB"
+            hub_party_id = credentials.get("hub_party_id")
+            if isinstance(hub_party_id, str) and len(hub_party_id) == 5:
+                self.hub_party = PartyKey.of(hub_party_id[:2], hub_party_id[2:])
+            return
         for role in credentials.get("roles") or []:
             if isinstance(role, dict) and role.get("role") == Role.HUB.value:
                 self.hub_party = PartyKey.of(str(role["country_code"]), str(role["party_id"]))
@@ -532,7 +610,7 @@ class OcpiPlatform:
         if not versions.ok or not isinstance(versions.data, list):
             raise RegistrationFailed(f"versions: {versions.describe()}")
         offered = {str(v.get("version")): v.get("url") for v in versions.data if isinstance(v, dict)}
-        details_url = offered.get(VERSION)
+        details_url = offered.get(self.version)
         if not isinstance(details_url, str):
             raise RegistrationFailed(str(UnsupportedVersion(f"the hub offers {sorted(offered)}")))
         details = await self._request("GET", details_url, token=token, module="versions", path="details")
@@ -550,12 +628,18 @@ class OcpiPlatform:
 
     # --- requests to the hub -----------------------------------------------------------------
 
+    def _hub_endpoint(self, module: str, role: str) -> str | None:
+        """The hub's URL for (module, role); 2.1.1 endpoints have no role: by identifier."""
+        if self.version == V211:
+            return self.hub_endpoints.get((module, "")) or self.hub_endpoints.get((module, role))
+        return self.hub_endpoints.get((module, role))
+
     def hub_url(self, module: str, interface: InterfaceRole | str) -> str:
         role = interface.value if isinstance(interface, InterfaceRole) else interface.upper()
-        try:
-            return self.hub_endpoints[(module, role)]
-        except KeyError:
-            raise RuntimeError(f"{self.name}: the hub has no {module} {role} endpoint (registered?)") from None
+        found = self._hub_endpoint(module, role)
+        if found is None:
+            raise RuntimeError(f"{self.name}: the hub has no {module} {role} endpoint (registered?)")
+        return found
 
     async def send(
         self,
@@ -572,7 +656,7 @@ class OcpiPlatform:
     ) -> Reply:
         """A functional request to the hub's (module, interface) endpoint; `to=None` leaves the
         receiver to the hub (Open Routing). Not registered: a failed Reply, nothing sent."""
-        endpoint = self.hub_endpoints.get((module, interface.value))
+        endpoint = self._hub_endpoint(module, interface.value)
         if endpoint is None:
             self.sent += 1
             self.failed += 1
@@ -620,6 +704,72 @@ class OcpiPlatform:
         """GET a URL the hub gave us (a Link to the next page, a CDR Location)."""
         return await self._request("GET", url, to=to, from_=from_, module=module, path=f"({what})")
 
+    async def _call(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any,
+        params: Mapping[str, str] | None,
+        headers: dict[str, str],
+        started: float,
+    ) -> Reply:
+        """One HTTP exchange, its reply read as an OCPI envelope (or the error), counted."""
+        content = None
+        if json is not None:
+            content = orjson.dumps(json)
+            headers.setdefault("Content-Type", "application/json")
+        try:
+            response = await self._client.request(method, url, content=content, params=params, headers=headers)
+        except httpx.HTTPError as exc:
+            reply = Reply(0, None, {}, (time.time() - started) * 1000, error=f"{type(exc).__name__}: {exc}".strip())
+        else:
+            envelope = parse_envelope(response.content)
+            error = None if envelope is not None else f"not an OCPI reply (HTTP {response.status_code})"
+            reply = Reply(response.status_code, envelope, response.headers, (time.time() - started) * 1000, error)
+        self.sent += 1
+        if not reply.ok:
+            self.failed += 1
+        return reply
+
+    async def request_raw(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        module: str = "raw",
+    ) -> Reply:
+        """Any request to the hub with our credentials token (in the edition's form) and exactly
+        the extra `headers` given: no routing headers or ids added, so a test can make a party
+        send what its edition does not (e.g. OCPI-to headers from a 2.1.1 party)."""
+        started = time.time()
+        sent = dict(headers or {})
+        if self.outbound_token is not None:
+            encoding = TokenEncoding.RAW if self.raw_tokens else TokenEncoding.BASE64
+            sent.setdefault("Authorization", authorization_header(self.outbound_token, encoding))
+        reply = await self._call(method, url, json=json, params=params, headers=sent, started=started)
+        self._observe(
+            Exchange(
+                at=started,
+                platform=self.name,
+                direction="sent",
+                sender=self.party.label,
+                receiver=self.hub_label,
+                method=method,
+                module=module,
+                path="(raw)",
+                http_status=reply.http_status,
+                ocpi_status=reply.status_code,
+                elapsed_ms=reply.elapsed_ms,
+                note=reply.describe(),
+                error=reply.error,
+            )
+        )
+        return reply
+
     def _own_party_for(self, module: str, interface: InterfaceRole) -> PartyKey:
         wants = {
             ("locations", InterfaceRole.RECEIVER): Role.CPO,
@@ -648,31 +798,22 @@ class OcpiPlatform:
         path: str = "",
     ) -> Reply:
         presented = token or self.outbound_token
-        headers = {"X-Request-ID": new_message_id(), "X-Correlation-ID": correlation_id or new_message_id()}
+        headers: dict[str, str] = {}
+        if self.routing_headers:  # a 2.1.1 party knows neither these ids nor routing headers
+            headers = {"X-Request-ID": new_message_id(), "X-Correlation-ID": correlation_id or new_message_id()}
+        else:
+            to = from_ = None
         if presented is not None:
-            headers["Authorization"] = authorization_header(presented, TokenEncoding.BASE64)
+            encoding = TokenEncoding.RAW if self.raw_tokens else TokenEncoding.BASE64
+            headers["Authorization"] = authorization_header(presented, encoding)
         if to is not None:
             sender = from_ or self.party.key
             headers |= {"OCPI-to-country-code": to.country_code, "OCPI-to-party-id": to.party_id}
             headers |= {"OCPI-from-country-code": sender.country_code, "OCPI-from-party-id": sender.party_id}
         elif from_ is not None:
             headers |= {"OCPI-from-country-code": from_.country_code, "OCPI-from-party-id": from_.party_id}
-        content = None
-        if json is not None:
-            content = orjson.dumps(json)
-            headers["Content-Type"] = "application/json"
         started = time.time()
-        try:
-            response = await self._client.request(method, url, content=content, params=params, headers=headers)
-        except httpx.HTTPError as exc:
-            reply = Reply(0, None, {}, (time.time() - started) * 1000, error=f"{type(exc).__name__}: {exc}".strip())
-        else:
-            envelope = parse_envelope(response.content)
-            error = None if envelope is not None else f"not an OCPI reply (HTTP {response.status_code})"
-            reply = Reply(response.status_code, envelope, response.headers, (time.time() - started) * 1000, error)
-        self.sent += 1
-        if not reply.ok:
-            self.failed += 1
+        reply = await self._call(method, url, json=json, params=params, headers=headers, started=started)
         author = from_ if from_ is not None else (self.party.key if to is not None else None)
         self._observe(
             Exchange(
@@ -701,12 +842,16 @@ def _module_of(parts: list[str]) -> str:
         return "credentials"
     if len(parts) >= 4 and parts[2] in ("sender", "receiver"):
         return parts[3]
+    if len(parts) >= 3 and parts[1] == V211:
+        return parts[2]
     return "unknown"
 
 
 def _inbound_path(parts: list[str], module: str) -> str:
     if module == "versions":
         return "details" if len(parts) == 2 and parts[1] != "versions" else ""
+    if len(parts) >= 3 and parts[1] == V211:
+        return "/".join(parts[3:])
     return "/".join(parts[4:])
 
 

@@ -153,11 +153,14 @@ class HubProcess:
             raise StackError(f"ocpi-hub {' '.join(args)} failed: {err.decode(errors='replace').strip()}")
         return out.decode()
 
-    async def add_platform(self, name: str, roles: Sequence[str]) -> dict[str, Any]:
-        """`ocpi-hub platforms add --name NAME --role ROLE:CC:PID ... --json`."""
+    async def add_platform(self, name: str, roles: Sequence[str], *, raw_tokens: bool = False) -> dict[str, Any]:
+        """`ocpi-hub platforms add --name NAME --role ROLE:CC:PID ... --json` (`raw_tokens`: with
+        `--token-encoding raw`, as a 2.1.1 party needs)."""
         args = ["platforms", "add", "--name", name, "--json"]
         for role in roles:
             args += ["--role", role]
+        if raw_tokens:
+            args += ["--token-encoding", "raw"]
         added: dict[str, Any] = json.loads(await self.cli(*args))
         return added
 
@@ -169,6 +172,6 @@ def roles_of(platform: OcpiPlatform) -> list[str]:
 async def connect(hub: HubProcess, platforms: Sequence[OcpiPlatform]) -> list[dict[str, Any]]:
     """Declare every platform at the hub (CLI, in parallel), then let each register with its
     token A; the platforms must be started. Returns what `platforms add --json` printed."""
-    added = await asyncio.gather(*(hub.add_platform(p.name, roles_of(p)) for p in platforms))
+    added = await asyncio.gather(*(hub.add_platform(p.name, roles_of(p), raw_tokens=p.raw_tokens) for p in platforms))
     await asyncio.gather(*(p.register(a["versions_url"], a["token_a"]) for p, a in zip(platforms, added, strict=True)))
     return list(added)

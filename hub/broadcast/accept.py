@@ -31,6 +31,7 @@ from hub.ocpi.envelope import ocpi_response
 from hub.ocpi.headers import routing_headers
 from hub.ocpi.request import OcpiRequest
 from hub.ocpi.urls import encode_path, encode_query
+from hub.ocpi.versions import PIVOT
 from hub.privacy.personal import PersonalData
 from hub.routing.decide import Broadcast
 from hub.types import PartyKey
@@ -63,7 +64,7 @@ class BroadcastAcceptor:
             context = ValidationContext(
                 sender_platform=sender.platform_name,
                 receiver_platform="(broadcast)",
-                version=request.version,
+                version=PIVOT.number,  # bodies are 2.2.1 past ingress (hub.editions)
                 module=request.module,
                 interface=request.interface,
                 method=request.method,

@@ -31,19 +31,24 @@ from hub.broadcast.targets import Candidate, broadcast_targets
 from hub.db.db import STORAGE_ERRORS, SessionFactory, session_scope
 from hub.db.models import Broadcast, OutboxMessage, OutboxStatus, utcnow
 from hub.db.repositories import RegistryRepository
+from hub.editions.edges import Editions, edition_of
 from hub.egress.policy import EgressRefused
-from hub.errors import HubBusy, HubError, InvalidParameters
+from hub.errors import HubBusy, HubError, InvalidParameters, OcpiError
 from hub.forwarding.contract import RouteContext
 from hub.forwarding.outbound import outbound_request
 from hub.forwarding.send import BreakerOpen, SendPath
 from hub.ocpi.envelope import parse_envelope
+from hub.ocpi.grammar import known_module
 from hub.ocpi.headers import routing_headers
+from hub.ocpi.request import parse_path
 from hub.ocpi.urls import build_url, parse_segments
+from hub.ocpi.versions import PIVOT
 from hub.privacy.personal import PersonalData
 from hub.routing.agreement_book import PolicySource
 from hub.routing.table import PlatformRoute, RoutingTable
 from hub.settings import Settings
 from hub.tasks import TaskGroup
+from hub.translation import Untranslatable
 from hub.types import InterfaceRole, PartyKey, Role
 
 __all__ = ["Dispatcher"]
@@ -71,8 +76,10 @@ class Dispatcher:
         send: SendPath,
         policy: PolicySource,
         personal: PersonalData,
+        editions: Editions | None = None,
     ) -> None:
         self._send = send
+        self._editions = editions
         self._personal = personal
         self._settings = settings
         self._sessions = sessions
@@ -255,6 +262,14 @@ class Dispatcher:
             url = build_url(endpoint, parse_segments(rest), parse_qsl(message.query, keep_blank_values=True))
         except (InvalidParameters, ValueError):
             return _Result(message.id, OutboxStatus.DEAD, "stored path is not a checked path")
+        translated = known_module(message.module) and message.module != "chargingprofiles"
+        if self._editions is not None and body is not None and translated and edition_of(platform.version) is not PIVOT:
+            try:
+                body = await self._in_edition(message, platform.version, rest, body)
+            except Untranslatable as exc:  # e.g. a non-public Location for a 2.1.1 party: never sent
+                return _Result(message.id, OutboxStatus.SKIPPED, exc.message[:200])
+            except (OcpiError, ValueError) as exc:
+                return _Result(message.id, OutboxStatus.DEAD, f"not translatable: {type(exc).__name__}")
         request = outbound_request(
             platform=platform,
             method=message.method,
@@ -282,6 +297,23 @@ class Dispatcher:
         if 1000 <= status < 2000 and reply.status < 300:
             return _Result(message.id, OutboxStatus.DELIVERED)
         return _Result(message.id, OutboxStatus.REJECTED, f"HTTP {reply.status}, status_code {status}")
+
+    async def _in_edition(self, message: OutboxMessage, version: str | None, rest: str, body: bytes) -> bytes:
+        """The stored 2.2.1 body in the receiver's edition (`hub.editions`)."""
+        assert self._editions is not None
+        interface = InterfaceRole(message.interface_role)
+        _, path = parse_path(
+            module=message.module, interface_segment=interface.value.lower(), rest=parse_segments(rest)
+        )
+        translated = await self._editions.to_receiver(
+            version,
+            module=message.module,
+            interface=interface,
+            method=message.method,
+            path=path,
+            body=orjson.loads(body),
+        )
+        return orjson.dumps(translated)
 
     async def _record(self, results: list[_Result], rows: dict[int | None, OutboxMessage]) -> None:
         """Record one worker's outcomes. Workers finishing together share one transaction (group

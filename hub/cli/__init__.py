@@ -63,7 +63,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "demo":
         from simulators.demo import main as demo_main  # its own hub (temporary SQLite) and simulators
 
-        return demo_main(keep_running=args.keep_running, via_upstream=args.via_upstream)
+        return demo_main(keep_running=args.keep_running, via_upstream=args.via_upstream, cpo_version=args.cpo_version)
     from hub.cli.failures import database_path
 
     database_path(settings.database_url)  # a malformed or unsupported URL: one line before anything else

@@ -257,4 +257,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="put the eMSP on a second hub, chained to the first as its upstream: the session crosses both",
     )
+    demo.add_argument(
+        "--cpo-version",
+        choices=("2.1.1", "2.2.1", "2.3.0"),
+        default="2.2.1",
+        help="the OCPI version the CPO speaks (the eMSP speaks 2.2.1): the hub translates between them",
+    )
     return parser

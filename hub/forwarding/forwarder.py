@@ -22,6 +22,7 @@ import orjson
 import structlog
 from starlette.responses import Response
 
+from hub.editions.edges import Editions, edition_of
 from hub.egress.origins import same_origin_url
 from hub.egress.policy import origin_of
 from hub.errors import HubError, OcpiError, ReceiverTimeout, ReceiverUnreachable, ServerError
@@ -35,10 +36,11 @@ from hub.identity import Identity
 from hub.mirror.updates import store_update_for
 from hub.mirror.writer import StoreRefused, StoreWriteFailed, StoreWriter
 from hub.observability.metrics import HubMetrics
-from hub.ocpi.envelope import error_response, parse_envelope
+from hub.ocpi.envelope import error_response, ocpi_response, parse_envelope
 from hub.ocpi.headers import routing_headers
 from hub.ocpi.request import OcpiRequest
 from hub.ocpi.urls import build_url, encode_path
+from hub.ocpi.versions import PIVOT, V211
 from hub.routing.decide import Forward
 from hub.routing.table import RouteEntry
 from hub.routing.upstream_routes import PinBook
@@ -75,8 +77,10 @@ class Forwarder:
         pins: PinBook | None = None,
         upstream_queue: UpstreamQueue | None = None,
         metrics: HubMetrics | None = None,
+        editions: Editions | None = None,
     ) -> None:
         self._send = send
+        self._editions = editions
         self._metrics = metrics
         self._queue = upstream_queue
         self._pins = pins
@@ -95,6 +99,9 @@ class Forwarder:
         validation = _validation(request, caller, forward) if checked else None
         queue = self._queue if checked and self._queue is not None and self._queue.carries(request, forward) else None
         try:
+            if _unsupported_command(request, forward):  # 2.1.1 has no CANCEL_RESERVATION (checklist 77)
+                self._audit(request, forward, started, status=200, ocpi_status=1000)
+                return ocpi_response({"result": "NOT_SUPPORTED", "timeout": 0}, headers=ids)
             if validation is not None and request.body is not None:
                 self._validator.check_request(validation, request.parsed)
             if queue is not None and await queue.waiting(request, forward):
@@ -115,14 +122,20 @@ class Forwarder:
                 raise HubError(
                     f"Receiver {forward.receiver} sent a reply that is not an OCPI response (HTTP {reply.status})"
                 )
-            if validation is not None:
+            foreign = edition_of(forward.route.platform.version) is not PIVOT
+            if validation is not None and not foreign:
                 self._validator.check_reply(validation, envelope)
+            translated = None
+            if self._editions is not None and (foreign or request.version != PIVOT.number):
+                translated = await self._editions.reply(
+                    request, envelope, receiver_version=forward.route.platform.version, receiver=forward.receiver
+                )
         except OcpiError as refused:
             if queue is not None and isinstance(refused, (ReceiverUnreachable, ReceiverTimeout)):
                 why = "did not answer in time" if isinstance(refused, ReceiverTimeout) else "cannot be reached"
                 return await self._queued(queue, request, forward, started, why=why)
             self._audit(request, forward, started, status=refused.http_status, ocpi_status=refused.status_code)
-            return error_response(refused, headers=ids)
+            return error_response(refused, headers=ids, v211=request.version == V211.number)
         ocpi_status: int = envelope["status_code"]
         accepted = 1000 <= ocpi_status < 2000 and reply.status < 300
         if accepted:
@@ -148,10 +161,11 @@ class Forwarder:
                         f"Accepted by receiver {forward.receiver} but {why}: send it again", http_status=503
                     )
                     self._audit(request, forward, started, status=503, ocpi_status=unstored.status_code)
-                    return error_response(unstored, headers=ids)
+                    return error_response(unstored, headers=ids, v211=request.version == V211.number)
         headers = self._reply_headers(request, forward, caller, reply, ids)
         self._audit(request, forward, started, status=reply.status, ocpi_status=ocpi_status, reply=reply)
-        return Response(reply.body, status_code=reply.status, headers=headers, media_type="application/json")
+        body = reply.body if translated is None else orjson.dumps(translated)
+        return Response(body, status_code=reply.status, headers=headers, media_type="application/json")
 
     async def _queued(
         self, queue: UpstreamQueue, request: OcpiRequest, forward: Forward, started: float, *, why: str
@@ -201,6 +215,19 @@ class Forwarder:
             if original:
                 hub_url = await self._callback(request, forward, caller, original)
                 body = orjson.dumps({**request.parsed, "response_url": hub_url})
+        version = forward.route.platform.version
+        if self._editions is not None and body is not None and edition_of(version) is not PIVOT:
+            parsed = await self._editions.to_receiver(
+                version,
+                module=request.module,
+                interface=request.interface,
+                method=request.method,
+                path=request.path,
+                body=orjson.loads(body),
+            )
+            body = orjson.dumps(parsed)
+            if edition_of(version) is V211:
+                query = [(k, v) for k, v in query if k != "type"]  # 2.1.1 token URLs take no type
         return _Prepared(build_url(forward.endpoint, request.path.values, query), body)
 
     async def _callback(self, request: OcpiRequest, forward: Forward, caller: Identity, original: str) -> str:
@@ -213,7 +240,9 @@ class Forwarder:
             to=forward.sender,
             from_=forward.receiver,
         )
-        return await self._proxies.mint_short(target, version=request.version)
+        # in the receiver's URL space: it calls the hub URL in its own edition (raw token for 2.1.1)
+        version = edition_of(forward.route.platform.version).number
+        return await self._proxies.mint_short(target, version=version)
 
     def _reply_headers(
         self, request: OcpiRequest, forward: Forward, caller: Identity, reply: UpstreamResponse, ids: dict[str, str]
@@ -324,11 +353,19 @@ def _routing(request: OcpiRequest, forward: Forward) -> dict[str, str]:
     return routing_headers(to=request.to or forward.receiver, from_=request.from_ or forward.sender)
 
 
+def _unsupported_command(request: OcpiRequest, forward: Forward) -> bool:
+    return (
+        request.module == "commands"
+        and request.path.get("command") == "CANCEL_RESERVATION"
+        and edition_of(forward.route.platform.version) is V211
+    )
+
+
 def _validation(request: OcpiRequest, caller: Identity, forward: Forward) -> ValidationContext:
     return ValidationContext(
         sender_platform=caller.platform_name,
         receiver_platform=forward.route.platform.name,
-        version=request.version,
+        version=PIVOT.number,  # bodies are 2.2.1 past ingress (hub.editions)
         module=request.module,
         interface=request.interface,
         method=request.method,

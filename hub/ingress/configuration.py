@@ -37,8 +37,13 @@ async def versions(request: Request) -> Response:
 async def version_details(request: Request) -> Response:
     hub = hub_state(request)
     edition = _edition(request)
-    await admit(request, "versions", registration_ok=True)
-    return ocpi_response({"version": edition.number, "endpoints": hub_endpoints(edition, hub.settings.public_url)})
+    identity, _ = await admit(request, "versions", registration_ok=True)
+    role = None
+    if not edition.interface_roles:  # 2.1.1: the URLs follow the caller's one role
+        roles = {p.role for p in identity.parties}
+        role = next(iter(roles)) if len(roles) == 1 else None
+    endpoints = hub_endpoints(edition, hub.settings.public_url, role)
+    return ocpi_response({"version": edition.number, "endpoints": endpoints})
 
 
 async def credentials(request: Request) -> Response:
@@ -47,7 +52,7 @@ async def credentials(request: Request) -> Response:
     identity, presented = await admit(request, "credentials", registration_ok=True)
     if request.method == "GET":
         # The credentials object the client uses toward the hub: the token it presented.
-        return ocpi_response(hub.registrar.hub_credentials(presented))
+        return ocpi_response(await hub.registrar.credentials_in(presented, edition, platform_id=identity.platform_id))
     if request.method == "DELETE":
         await hub.registrar.unregister(identity)
         return ocpi_response()

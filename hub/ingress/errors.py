@@ -26,7 +26,7 @@ async def _ocpi_error(request: Request, exc: Exception) -> Response:
     rejections: Rejections | None = getattr(request.app.state, "rejections", None)
     if rejections is not None:
         rejections.note(exc, path=request.url.path)
-    return error_response(exc)
+    return error_response(exc, v211=request.url.path.startswith("/ocpi/2.1.1/"))
 
 
 async def _http_error(_request: Request, exc: Exception) -> Response:

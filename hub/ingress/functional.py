@@ -15,11 +15,13 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from hub.editions.edges import edition_of
 from hub.egress.origins import check_response_url
 from hub.errors import InvalidParameters, MethodNotAllowed, NotFound, ReceiverUnreachable
 from hub.forwarding.proxies import ProxyKind
@@ -29,7 +31,7 @@ from hub.ingress.middleware import scope_ids
 from hub.ingress.ratelimit import admit, rate_limits
 from hub.ocpi.grammar import known_module
 from hub.ocpi.request import NO_BODY, OcpiRequest, PathParams, RoutingPair, parse_path, parse_query, parse_routing
-from hub.ocpi.versions import EDITIONS
+from hub.ocpi.versions import EDITIONS, PIVOT
 from hub.routing.decide import AnswerFromStore, Broadcast, Forward, Reject, decide
 from hub.routing.table import RouteEntry, RoutingTable
 from hub.state import hub_state
@@ -116,7 +118,7 @@ async def functional(request: Request) -> Response:
     started = time.perf_counter()
     hub = hub_state(request)
     identity, _ = await admit(request, _module_of(request))  # authentication and rate limits
-    value = await read_request(request)
+    value = await hub.editions.inbound(await read_request(request), identity)  # 2.2.1 from here on
     view = await hub.views.view(value, identity)
     decision = decide(value, identity, view)
     if isinstance(decision, Reject):
@@ -148,12 +150,23 @@ async def follow(request: Request) -> Response:
         raise InvalidParameters("A hub URL takes no query parameters")
     route = await _route_to(hub.routing, target.target_platform_id, target.to)
     body, parsed = await _body(request)
+    interface = InterfaceRole.SENDER if target.kind == ProxyKind.CALLBACK else InterfaceRole.RECEIVER
+    if parsed is not NO_BODY and (version != PIVOT.number or edition_of(route.platform.version) is not PIVOT):
+        parsed = await hub.editions.relay(
+            version,
+            route.platform.version,
+            module=target.module,
+            interface=interface,
+            method=request.method,
+            body=parsed,
+        )
+        body = orjson.dumps(parsed)
     request_id, correlation_id = scope_ids(request.scope)
     value = OcpiRequest(
         method=request.method,
         version=version,
         module=target.module,
-        interface=InterfaceRole.SENDER if target.kind == ProxyKind.CALLBACK else InterfaceRole.RECEIVER,
+        interface=interface,
         path=PathParams(),
         query=(),
         to=RoutingPair(target.to.country_code, target.to.party_id),

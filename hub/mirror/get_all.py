@@ -11,11 +11,13 @@ from starlette.responses import Response
 
 from hub.broadcast.targets import audience
 from hub.db.db import SessionFactory
+from hub.editions.edges import Editions, edition_of
 from hub.mirror.repository import StoreRepository
 from hub.ocpi.envelope import ocpi_response
 from hub.ocpi.headers import routing_headers
 from hub.ocpi.pagination import Page, PageRequest
 from hub.ocpi.request import OcpiRequest
+from hub.ocpi.versions import PIVOT
 from hub.privacy.personal import PersonalData
 from hub.routing.agreement_book import PolicySource
 from hub.routing.decide import AnswerFromStore
@@ -27,8 +29,15 @@ __all__ = ["GetAll"]
 
 class GetAll:
     def __init__(
-        self, *, sessions: SessionFactory, agreements: PolicySource, settings: Settings, personal: PersonalData
+        self,
+        *,
+        sessions: SessionFactory,
+        agreements: PolicySource,
+        settings: Settings,
+        personal: PersonalData,
+        editions: Editions | None = None,
     ) -> None:
+        self._editions = editions
         self._sessions = sessions
         self._personal = personal
         self._agreements = agreements
@@ -55,5 +64,8 @@ class GetAll:
             data = await repo.data_of(visible[page.offset : page.offset + page.limit])
         base = f"{self._settings.public_url}/ocpi/{request.version}/sender/{request.module}"
         headers = Page(total=len(visible), request=page).headers(base, params)
-        headers |= routing_headers(to=requester, from_=self._hub_party)
+        if self._editions is not None and request.version != PIVOT.number:  # the requester's edition
+            data = await self._editions.listing(request, data)
+        if edition_of(request.version).routing_headers:
+            headers |= routing_headers(to=requester, from_=self._hub_party)
         return ocpi_response(data, headers=headers)

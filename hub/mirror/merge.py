@@ -129,3 +129,23 @@ def apply_update(stored: dict[str, Any] | None, update: StoreUpdate) -> tuple[Ou
         _bump(evse, connector)
     _bump(merged, evse)
     return outcome, merged
+
+
+def session_memo(stored: dict[str, Any] | None, update: StoreUpdate) -> dict[str, Any] | None:
+    """What the store keeps of a Session (beside its owner): the party of its token and its
+    charging periods, which a 2.1.1 party needs bridged (`hub.editions`: the receiver of a PATCH,
+    the periods a 2.1.1 PATCH repeats or a 2.1.1 receiver wants whole). A PUT replaces it; a PATCH
+    keeps the token and appends its periods (mod_sessions.asciidoc 299-301). Nothing of either:
+    None."""
+    body = update.body
+    if update.method not in ("PUT", "PATCH") or not isinstance(body, dict):
+        return stored
+    memo: dict[str, Any] = dict(stored or {}) if update.method == "PATCH" else {}
+    token = body.get("cdr_token")
+    if isinstance(token, dict):
+        memo["cdr_token"] = {k: token[k] for k in ("country_code", "party_id") if isinstance(token.get(k), str)}
+    periods = body.get("charging_periods")
+    if isinstance(periods, list):
+        earlier = memo.get("charging_periods") if update.method == "PATCH" else None
+        memo["charging_periods"] = [*(earlier if isinstance(earlier, list) else []), *periods]
+    return memo or None  # nothing to remember: no data, as for a CDR

@@ -18,7 +18,15 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from hub.db.models import StoredObject
-from hub.mirror.merge import OWNERSHIP_MODULES, STORED_MODULES, Outcome, StoreUpdate, apply_update, last_updated_of
+from hub.mirror.merge import (
+    OWNERSHIP_MODULES,
+    STORED_MODULES,
+    Outcome,
+    StoreUpdate,
+    apply_update,
+    last_updated_of,
+    session_memo,
+)
 from hub.observability.logging import fingerprint
 from hub.privacy.personal import PersonalData
 from hub.types import PartyKey
@@ -126,13 +134,18 @@ class StoreRepository:
         for candidate in self._personal.object_ids(module, update.ids[0]):
             row = found.get((module, owner.country_code, owner.party_id, candidate))
             if row is not None:
-                data = None if module in OWNERSHIP_MODULES else self._personal.open(module, row.data)
+                kept = module not in OWNERSHIP_MODULES or module == "sessions"  # a Session's memo
+                data = self._personal.open(module, row.data) if kept else None
                 return _Object(module, owner, object_id, row, True, data, row.last_updated)
         return _Object(module, owner, object_id, None, False, None, None)
 
     def _apply_to(self, obj: _Object, update: StoreUpdate) -> Outcome:
         """One update on the in-memory object (what `apply` did on its row)."""
         if update.module in OWNERSHIP_MODULES:
+            if update.module == "sessions":
+                memo = session_memo(obj.data if obj.exists else None, update)
+                if memo != obj.data:
+                    obj.data, obj.changed = memo, True
             if not obj.exists:
                 obj.exists, obj.changed, obj.last_updated = True, True, datetime.now(UTC)
             return Outcome.APPLIED

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from hub.errors import OcpiError
 
-__all__ = ["envelope_bytes", "error_response", "ocpi_response", "ocpi_timestamp", "parse_envelope"]
+__all__ = ["envelope_bytes", "error_response", "ocpi_response", "ocpi_timestamp", "parse_envelope", "v211_status"]
 
 SUCCESS = 1000
 
@@ -52,15 +52,26 @@ def ocpi_response(
     )
 
 
-def error_response(error: OcpiError, headers: dict[str, str] | None = None) -> Response:
+def error_response(error: OcpiError, headers: dict[str, str] | None = None, *, v211: bool = False) -> Response:
+    """`v211`: toward an OCPI 2.1.1 party, which knows no 2004 and no 4xxx (`v211_status`)."""
     if error.headers:  # the error's own headers (Retry-After of a 429 or 503) go with it
         headers = {**error.headers, **(headers or {})}
     return ocpi_response(
-        status_code=error.status_code,
+        status_code=v211_status(error.status_code) if v211 else error.status_code,
         status_message=error.message,
         http_status=error.http_status,
         headers=headers,
     )
+
+
+def v211_status(code: int) -> int:
+    """A status code as an OCPI 2.1.1 party reads it (requirements §5.1 POLICY): 2004 (unknown
+    object, with its HTTP 404) becomes 2000, the hub errors 4000-4003 become 3000."""
+    if code == 2004:
+        return 2000
+    if 4000 <= code < 5000:
+        return 3000
+    return code
 
 
 def parse_envelope(body: bytes) -> dict[str, Any] | None:

@@ -1,7 +1,8 @@
 """Personal and payment data at rest (GDPR): what the hub keeps of Tokens, Sessions and CDRs.
 
-The store keeps a Token (uid, contract_id, visual_number) for GET All and Open Routing, and may
-keep Sessions and CDRs (cdr_token, costs). Their `data` is *sealed*: the orjson text encrypted
+The store keeps a Token (uid, contract_id, visual_number) for GET All and Open Routing, the owner
+of Sessions and CDRs, and of a Session a memo: the party of its token and its charging periods
+(`hub.mirror.merge.session_memo`, for bridging 2.1.1 parties). Their `data` is *sealed*: the orjson text encrypted
 with the token vault (the same key management as the credentials tokens, `hub.token_vault`), kept
 in the JSON column as `{"sealed": "<fernet>"}`, so a database dump reveals none of it. A Token's
 row id (`object_id`) is a keyed hash of its uid, since the hub needs the uid only to find the row

@@ -19,7 +19,7 @@ from hub.egress.policy import EgressRefused
 from hub.errors import ClientApiError, InvalidParameters, MissingEndpoints, UnsupportedVersion
 from hub.liveness.peer import PeerClient, PeerError, PeerRefused
 from hub.ocpi.credentials import Version, VersionDetails
-from hub.ocpi.versions import EDITIONS, Edition
+from hub.ocpi.versions import EDITIONS, PIVOT, Edition
 from hub.types import TokenEncoding
 
 __all__ = ["Discovery", "discover", "missing_endpoints"]
@@ -47,8 +47,11 @@ async def discover(
     token: str,
     encoding: TokenEncoding,
     wanted: Edition | None = None,
+    prefer_pivot: bool = False,
 ) -> Discovery:
-    """GET versions, pick `wanted` (or the newest version both sides speak), GET its details.
+    """GET versions, pick `wanted` (or the newest version both sides speak; with `prefer_pivot`,
+    2.2.1 when the platform offers it: an upstream hub, whose adapters and profiles are 2.2.1's,
+    and between two hubs translating would only lose), GET its details.
 
     Unusable API -> 3001; a URL the outbound policy refuses -> 2001; no common version -> 3002.
     """
@@ -65,6 +68,8 @@ async def discover(
         candidates = [wanted.number] if wanted.number in by_number else []
     else:
         candidates = sorted((n for n in by_number if n in EDITIONS), key=_version_key, reverse=True)
+        if prefer_pivot and PIVOT.number in candidates:  # another hub: 2.2.1 needs no translation
+            candidates = [PIVOT.number]
     if not candidates:
         shown = ", ".join(sorted(by_number))[:100] or "none"
         raise UnsupportedVersion(f"No common OCPI version (you offer: {shown})")

@@ -32,28 +32,32 @@ from pydantic import ValidationError
 from hub.db.db import SessionFactory, session_scope
 from hub.db.models import Platform
 from hub.db.repositories import ClaimNeed, PartySpec, RegistryRepository
+from hub.editions.credentials import credentials_for, pivot_credentials, role_of_v211, v211_discovery
 from hub.errors import ClientApiError, InvalidParameters, MethodNotAllowed
 from hub.identity import Identity, Stage
 from hub.liveness.clientinfo import enqueue_status_change
 from hub.liveness.peer import PeerClient, PeerError
 from hub.ocpi.credentials import Credentials, CredentialsRole
-from hub.ocpi.versions import Edition
+from hub.ocpi.versions import V211, V221, Edition
 from hub.registration.claim import Claims
 from hub.registration.discovery import Discovery, discover, require_endpoints
 from hub.settings import Settings
 from hub.token_vault import TokenVault, new_token
-from hub.types import ConnectionStatus, PartyKey, Role, TokenEncoding
+from hub.types import ConnectionStatus, PartyKey, PlatformKind, Role, TokenEncoding
 
 __all__ = ["Registrar", "parse_credentials", "party_specs"]
 
 _log = structlog.get_logger("hub.registration")
 
 
-def parse_credentials(body: Any) -> Credentials:
+def parse_credentials(
+    body: Any, edition: Edition = V221, declared: Sequence[tuple[Role, PartyKey]] = ()
+) -> Credentials:
     """Valid JSON that is not a Credentials object is 2001 without an HTTP error: it reached
-    the OCPI layer (status_codes.asciidoc 12)."""
+    the OCPI layer (status_codes.asciidoc 12). Read in `edition`'s shape (`hub.editions.credentials`;
+    a 2.1.1 object's role is the one `declared` for its party)."""
     try:
-        return Credentials.model_validate(body)
+        return Credentials.model_validate(pivot_credentials(body, edition, declared))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "body"
@@ -72,6 +76,10 @@ def party_specs(roles: Iterable[CredentialsRole]) -> list[PartySpec]:
     ]
 
 
+def _declared(identity: Identity) -> list[tuple[Role, PartyKey]]:
+    return [(p.role, p.key) for p in identity.parties]
+
+
 class Registrar:
     def __init__(
         self,
@@ -88,6 +96,30 @@ class Registrar:
         self._peer = peer
         self._on_change = on_change
         self.claims = Claims(settings=settings, sessions=sessions)
+
+    async def credentials_in(self, token: str, edition: Edition, *, platform_id: int) -> dict[str, Any]:
+        """The hub's Credentials object in `edition`'s shape for the platform `platform_id` (2.3.0
+        lists the parties reachable through the hub: those of every other connected platform)."""
+        reachable: list[dict[str, Any]] = []
+        if edition is not V211 and edition is not V221:
+            async with self._sessions() as session:
+                repo = RegistryRepository(session)
+                connected = {
+                    p.id
+                    for p in await repo.all_platforms()
+                    if p.status == ConnectionStatus.CONNECTED.value and p.id != platform_id
+                }
+                reachable = [
+                    {
+                        "role": p.role,
+                        "business_details": p.business_details or {"name": f"{p.country_code}{p.party_id}"},
+                        "party_id": p.party_id,
+                        "country_code": p.country_code,
+                    }
+                    for p in await repo.all_parties()
+                    if p.platform_id in connected and p.role != Role.HUB.value
+                ]
+        return credentials_for(edition, self.hub_credentials(token), reachable)
 
     def hub_credentials(self, token: str) -> dict[str, Any]:
         """The hub's Credentials object: one role, HUB (credentials.asciidoc 187)."""
@@ -113,13 +145,17 @@ class Registrar:
         """POST: register the platform that presented token A; returns the hub's credentials (token C)."""
         if identity.stage is not Stage.REGISTRATION:
             raise MethodNotAllowed("Already registered: use PUT to update or DELETE to unregister")
-        return await self._exchange(identity, parse_credentials(body), edition, need=ClaimNeed.TOKEN_A)
+        return await self._exchange(
+            identity, parse_credentials(body, edition, _declared(identity)), edition, need=ClaimNeed.TOKEN_A
+        )
 
     async def update(self, identity: Identity, body: Any, edition: Edition) -> dict[str, Any]:
         """PUT: re-read the platform's endpoints, switch version, issue a new token."""
         if identity.stage is not Stage.CREDENTIALS:
             raise MethodNotAllowed("Not registered yet: use POST to register")
-        return await self._exchange(identity, parse_credentials(body), edition, need=ClaimNeed.REGISTERED)
+        return await self._exchange(
+            identity, parse_credentials(body, edition, _declared(identity)), edition, need=ClaimNeed.REGISTERED
+        )
 
     async def unregister(self, identity: Identity) -> None:
         """DELETE: stop all traffic with the platform; its tokens die."""
@@ -147,9 +183,12 @@ class Registrar:
         try:
             parties = party_specs(creds.roles)
             await self.check_parties(identity.platform_id, parties)
+            encoding = TokenEncoding.RAW if edition is V211 else identity.token_encoding
             discovery = await discover(
-                self._peer, versions_url=creds.url, token=creds.token, encoding=identity.token_encoding, wanted=edition
+                self._peer, versions_url=creds.url, token=creds.token, encoding=encoding, wanted=edition
             )
+            if edition is V211:
+                discovery = v211_discovery(discovery, Role(parties[0].role))
             require_endpoints(discovery, self._settings.required_endpoints)
             token_c = new_token()
             async with session_scope(self._sessions) as session:
@@ -177,7 +216,7 @@ class Registrar:
             parties=[f"{p.role}:{p.key}" for p in parties],
             direction="inbound",
         )
-        return self.hub_credentials(token_c)
+        return await self.credentials_in(token_c, edition, platform_id=identity.platform_id)
 
     async def store(
         self,
@@ -190,6 +229,10 @@ class Registrar:
         """What every successful exchange stores (in the caller's transaction, which ends the claim);
         `parties` None keeps the platform's parties as they are."""
         assert platform.id is not None
+        if discovery.edition is V211:  # raw tokens both ways (requirements §5.1)
+            platform.token_encoding = TokenEncoding.RAW.value
+        elif platform.version == V211.number:  # switched up from 2.1.1: 2.2+ tokens are Base64
+            platform.token_encoding = TokenEncoding.BASE64.value
         platform.version = discovery.edition.number
         platform.outbound_token_enc = self._vault.encrypt(outbound_token)
         platform.set_status(ConnectionStatus.CONNECTED)
@@ -224,6 +267,12 @@ class Registrar:
                 "Each role must be a unique (role, party_id, country_code) combination", http_status=200
             )
 
+    async def declared(self, platform_id: int) -> list[tuple[Role, PartyKey]]:
+        """The (role, party) pairs the operator declared for the platform (or it registered)."""
+        async with self._sessions() as session:
+            parties = await RegistryRepository(session).parties(platform_id=platform_id)
+        return [(Role(p.role), PartyKey.of(p.country_code, p.party_id)) for p in parties]
+
     # --- hub as sender --------------------------------------------------------------------
 
     async def register_with(self, *, platform_id: int, versions_url: str, token_a: str) -> Platform:
@@ -242,21 +291,28 @@ class Registrar:
         token_b_set = False
         try:
             encoding = TokenEncoding(platform.token_encoding)
-            discovery = await discover(self._peer, versions_url=versions_url, token=token_a, encoding=encoding)
+            upstream = platform.kind != PlatformKind.PARTY.value
+            discovery = await discover(
+                self._peer, versions_url=versions_url, token=token_a, encoding=encoding, prefer_pivot=upstream
+            )
             # the hub cannot POST without the platform's credentials endpoint, whatever is configured
             require_endpoints(discovery, dict.fromkeys(("credentials", *self._settings.required_endpoints)))
             credentials_url = discovery.url_of("credentials")
             assert credentials_url is not None
+            edition = discovery.edition
+            declared = await self.declared(platform_id)
+            if edition is V211:
+                encoding = TokenEncoding.RAW
+                discovery = v211_discovery(discovery, role_of_v211(declared))
             token_b = new_token()
             await self._set_inbound(platform_id, self._vault.hash(token_b), versions_url)
             token_b_set = True
             try:
-                reply = await self._peer.data(
-                    "POST", credentials_url, token=token_a, encoding=encoding, body=self.hub_credentials(token_b)
-                )
+                body = await self.credentials_in(token_b, edition, platform_id=platform_id)
+                reply = await self._peer.data("POST", credentials_url, token=token_a, encoding=encoding, body=body)
             except PeerError as exc:
                 raise ClientApiError(f"Credentials POST failed: {exc}") from exc
-            creds = parse_credentials(reply)
+            creds = parse_credentials(reply, edition, declared)
             parties = party_specs(creds.roles)
             await self.check_parties(platform_id, parties)
             async with session_scope(self._sessions) as session:

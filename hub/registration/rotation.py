@@ -31,9 +31,10 @@ import structlog
 
 from hub.db.db import SessionFactory, session_scope
 from hub.db.repositories import ClaimNeed, PartySpec, RegistryRepository
+from hub.editions.credentials import role_of_v211, v211_discovery
 from hub.errors import ClientApiError, InvalidParameters, MethodNotAllowed
 from hub.liveness.peer import PeerClient, PeerError
-from hub.ocpi.versions import EDITIONS
+from hub.ocpi.versions import EDITIONS, V211
 from hub.registration.discovery import discover, require_endpoints
 from hub.registration.registrar import Registrar, parse_credentials, party_specs
 from hub.settings import Settings
@@ -96,6 +97,9 @@ class TokenRotation:
             require_endpoints(discovery, dict.fromkeys(("credentials", *self._settings.required_endpoints)))
             credentials_url = discovery.url_of("credentials")
             assert credentials_url is not None
+            declared = await self._registrar.declared(platform_id)
+            if discovery.edition is V211:
+                discovery = v211_discovery(discovery, role_of_v211(declared))
             token = new_token()
             await self._park(platform_id, self._vault.hash(token))
             parked = True
@@ -105,7 +109,7 @@ class TokenRotation:
                     credentials_url,
                     token=outbound,
                     encoding=encoding,
-                    body=self._registrar.hub_credentials(token),
+                    body=await self._registrar.credentials_in(token, discovery.edition, platform_id=platform_id),
                 )
             except PeerError as exc:
                 raise ClientApiError(
@@ -113,7 +117,7 @@ class TokenRotation:
                     "it, it may have switched tokens: check with its operator"
                 ) from exc
             try:
-                creds = parse_credentials(reply)
+                creds = parse_credentials(reply, discovery.edition, declared)
             except InvalidParameters as exc:
                 raise ClientApiError(
                     f"The platform answered the credentials PUT with {exc.message}; nothing changed at the hub"

@@ -60,8 +60,25 @@ async def test_the_demo_crosses_a_chain_of_two_hubs() -> None:
     assert "result ACCEPTED" in printed  # the CommandResult came back through both hubs
 
 
+async def test_the_demo_bridges_a_2_1_1_cpo_and_a_2_2_1_emsp() -> None:
+    """`make demo DEMO_ARGS="--cpo-version 2.1.1"`: the same session, the hub translating every
+    message; the eMSP receives the 2.1.1 CPO's CDR as a 2.2.1 CDR with the same totals."""
+    out = io.StringIO()
+    result = await run_demo(out=out, periods=2, cpo_version="2.1.1")
+    printed = out.getvalue()
+    sent, received = result.cdr_sent, result.cdr_received
+    assert "stop_date_time" in sent and "auth_id" in sent  # what a 2.1.1 CPO sends
+    assert received["end_date_time"] == sent["stop_date_time"]
+    assert received["cdr_token"]["contract_id"] == sent["auth_id"]
+    assert received["total_cost"]["excl_vat"] == pytest.approx(sent["total_cost"])
+    assert received["total_energy"] == sent["total_energy"] and received["cdr_location"]["id"] == sent["location"]["id"]
+    assert result.session["status"] == "COMPLETED"
+    assert result.exchanges and all(e.ok for e in result.exchanges)
+    assert "The CPO speaks OCPI 2.1.1, the eMSP 2.2.1" in printed and "--token-encoding raw" in printed
+
+
 def test_the_cli_has_the_demo_command(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         cli_main(["demo", "--help"])
     assert exited.value.code == 0
-    assert {"--keep-running", "--via-upstream"} <= set(capsys.readouterr().out.split())
+    assert {"--keep-running", "--via-upstream", "--cpo-version"} <= set(capsys.readouterr().out.split())

@@ -2,8 +2,14 @@
 
 `to_v221(kind, obj, **context)` turns a 2.1.1 object into its 2.2.1 form, `from_v221(kind, obj, **context)`
 the reverse. What 2.1.1 cannot say is passed by the caller as keyword-only context (see each function).
-Strings are passed as they are: the ASCII policy for 2.1.1 receivers (requirements §5.1) and the
-DateTime form are the pipeline's business, as is the owner of a 2.1.1 object.
+`patch_to_v221(kind, obj, received_at=)` / `patch_from_v221(kind, obj)` do the same for PATCH bodies
+(partial Location, EVSE, Connector, Session, Tariff, Token): only the fields present are translated, by
+the rules below, plus the PATCH rules at the end. `merge_patch(stored, patch)` applies a PATCH the way an
+OCPI receiver does (for the Tariff PATCH 2.2.1 lacks). `datetimes_to_v211(kind, obj)` puts every
+DateTime of a 2.1.1 object in the form 2.1.1 parties expect; the translation functions themselves pass
+DateTimes as they are, so the pipeline calls it last, on what it sends to a 2.1.1 party.
+Strings are passed as they are: the ASCII policy for 2.1.1 receivers (requirements §5.1) is the
+pipeline's business, as is the owner of a 2.1.1 object.
 
 Rules (down = 2.2.1 -> 2.1.1, up = 2.1.1 -> 2.2.1; "error" = `Untranslatable` naming the field):
 
@@ -75,6 +81,44 @@ Each rule reads `field [direction]: rule`.
     REJECTED; message dropped
 - Credentials roles [up]: one role: context `role` (error if absent)
 - Credentials roles [down]: exactly one role, else error
+
+PATCH bodies (`patch_to_v221`, `patch_from_v221`): a field absent from the body is absent from the result;
+a present field is translated by the rule above for its object, a nested object (opening_times, an EVSE
+in `evses`, a ChargingPeriod, a TariffElement) by the whole-object rule (a list in a PATCH replaces the
+list, so its elements are whole). Where a rule above fills in or checks a mandatory field (type UNKNOWN,
+postal_code "", time_zone, publish, owner) it applies to whole objects only; a
+PATCH leaves the field out. Then:
+
+- null [both] (unless a rule below says otherwise; whole objects too): the key is renamed, the value stays
+    null and is not converted (what null means is the receiver's business)
+- last_updated [up]: mandatory in a 2.2.1 PATCH: kept, else context `received_at`, else error
+- last_updated [down]: kept (optional in 2.1.1)
+- country_code, party_id [up]: not added (the URL names the owner)
+- Location.type OTHER/UNKNOWN [up]: dropped: a 2.2.1 PATCH cannot remove parking_type (the receiver keeps
+    the one it has); parking_type null [down]: type UNKNOWN
+- Connector tariff_id null [up]: tariff_ids [] ("no tariff"); tariff_ids [] or null [down]: tariff_id null
+- Session auth_id, location [up]: error (their 2.2.1 forms need context a PATCH does not carry; send a PUT)
+- Session location_id, evse_uid, connector_id [down]: error (2.1.1 embeds the Location; send a PUT)
+- Session cdr_token [down]: auth_id = contract_id (no context needed)
+- Session.charging_periods [both]: 2.1.1 PATCH replaces the list, 2.2.1 PATCH appends to it
+    [221 SES:300-306]; translated element-wise as in a whole Session, reconciling with the stored Session
+    is the pipeline's (send up only the periods the receiver lacks; down, the merged list). [] [up]: error
+    (2.1.1 clears the periods, a 2.2.1 PATCH cannot); a list left empty by the dimension rule [up], or
+    empty [down]: dropped (nothing to add; a 2.1.1 receiver would clear the list)
+- Tariff [up]: translated like the others, but 2.2.1 has no Tariff PATCH: the pipeline merges the PATCH
+    into its stored 2.1.1 Tariff (`merge_patch`) and sends `to_v221` of the result as a PUT
+- Tariff type, min_price, max_price, start_date_time, end_date_time [down]: as above; null: dropped
+- CDR, commands and the other objects: error (OCPI has no PATCH of them)
+
+`merge_patch(stored, patch)`: fields the PATCH leaves out stay, fields it carries replace the stored ones
+whole (lists and nested objects included: no element-wise merge), a null removes the field.
+
+`datetimes_to_v211(kind, obj)`: every DateTime field of the 2.1.1 form of `kind` (nested: a Session's
+Location, EVSEs, Connectors, ChargingPeriods, status_schedule and exceptional periods, a CDR's Tariffs, a
+command's Token) becomes `YYYY-MM-DDTHH:MM:SSZ`: fraction truncated (not rounded), no designator read as
+UTC, a numeric offset converted to UTC, a leap second (:60) kept; a value that is not a parseable
+DateTime is left as it is. Other fields are not looked at, so a string that merely looks like a
+DateTime stays.
 """
 
 from __future__ import annotations
@@ -93,6 +137,7 @@ from hub.translation.v211._common import (
     _owner,
     _put,
 )
+from hub.translation.v211._datetimes import datetime_to_v211, datetimes_to_v211
 from hub.translation.v211._locations import (
     _connector_down,
     _connector_up,
@@ -110,9 +155,19 @@ from hub.translation.v211._money import (
     _tariff_down,
     _tariff_up,
 )
+from hub.translation.v211._patch import merge_patch, patch_from_v221, patch_to_v221
 from hub.translation.v211._tokens import _command_down, _command_up, _references_up, _token_down, _token_up
 
-__all__ = ["from_v221", "publishable_to_v211", "to_v221"]
+__all__ = [
+    "datetime_to_v211",
+    "datetimes_to_v211",
+    "from_v221",
+    "merge_patch",
+    "patch_from_v221",
+    "patch_to_v221",
+    "publishable_to_v211",
+    "to_v221",
+]
 
 # --- the two entry points --------------------------------------------------------------------------
 

@@ -61,26 +61,35 @@ def _token_ref(obj: Mapping[str, Any], cdr_token: Mapping[str, Any] | None) -> O
     return dict(token)
 
 
+_SESSION_RENAMED_UP = {"start_datetime": "start_date_time", "end_datetime": "end_date_time"}
+_SESSION_RENAMED_DOWN = {v: k for k, v in _SESSION_RENAMED_UP.items()}
+# What a Session names only by reference in one edition and embeds in the other: needs context.
+SESSION_CONTEXT_UP = ("auth_id", "location")
+SESSION_CONTEXT_DOWN = ("location_id", "evse_uid", "connector_id")
+
+
+def _session_fields_up(s: Mapping[str, Any]) -> Obj:
+    """The fields of a 2.1.1 Session present in `s` but auth_id and location, in 2.2.1 form."""
+    out: Obj = {}
+    for key, value in s.items():
+        if key in SESSION_CONTEXT_UP:
+            continue
+        if value is not None:
+            if key == "total_cost":
+                value = {"excl_vat": value}
+            elif key == "charging_periods":
+                value = _periods_up(value)
+        out[_SESSION_RENAMED_UP.get(key, key)] = value
+    return out
+
+
 def _session_up(s: Mapping[str, Any], owner: Obj, cdr_token: Mapping[str, Any] | None) -> Obj:
     evse, connector = _one_connector(s["location"])
-    out: Obj = {**owner}
-    for key, value in s.items():
-        if key == "auth_id":
-            out["cdr_token"] = _token_ref(s, cdr_token)
-        elif key == "location":
-            out["location_id"] = _fit(value["id"], 36, "location.id", V221)
-            out["evse_uid"] = _fit(evse["uid"], 36, "location.evses[0].uid", V221)
-            out["connector_id"] = connector["id"]
-        elif key == "start_datetime":
-            out["start_date_time"] = value
-        elif key == "end_datetime":
-            out["end_date_time"] = value
-        elif key == "total_cost":
-            out["total_cost"] = {"excl_vat": value}
-        elif key == "charging_periods":
-            out[key] = _periods_up(value)
-        else:
-            out[key] = value
+    out: Obj = {**owner, **_session_fields_up(s)}
+    out["cdr_token"] = _token_ref(s, cdr_token)
+    out["location_id"] = _fit(s["location"]["id"], 36, "location.id", V221)
+    out["evse_uid"] = _fit(evse["uid"], 36, "location.evses[0].uid", V221)
+    out["connector_id"] = connector["id"]
     return out
 
 
@@ -97,27 +106,31 @@ def _location_context(location: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return location
 
 
-def _session_down(s: Mapping[str, Any], location: Mapping[str, Any] | None) -> Obj:
-    skip = {"country_code", "party_id", "authorization_reference", "evse_uid", "connector_id"}
+_SESSION_DROPPED = frozenset({"country_code", "party_id", "authorization_reference", *SESSION_CONTEXT_DOWN})
+
+
+def _session_fields_down(s: Mapping[str, Any]) -> Obj:
+    """The fields of a 2.2.1 Session present in `s` but location_id, evse_uid and connector_id, in 2.1.1 form."""
     out: Obj = {}
     for key, value in s.items():
-        if key in skip:
+        if key in _SESSION_DROPPED:
             continue
         if key == "cdr_token":
-            out["auth_id"] = value["contract_id"]
-        elif key == "location_id":
-            out["location"] = _reduce_location(_location_context(location), value, s["evse_uid"], s["connector_id"])
-        elif key == "start_date_time":
-            out["start_datetime"] = value
-        elif key == "end_date_time":
-            out["end_datetime"] = value
-        elif key == "total_cost":
-            out["total_cost"] = value["excl_vat"]
-        elif key == "charging_periods":
-            out[key] = _periods_down(value)
-        else:
-            out[key] = value
+            out["auth_id"] = None if value is None else value["contract_id"]
+            continue
+        if value is not None:
+            if key == "total_cost":
+                value = value["excl_vat"]
+            elif key == "charging_periods":
+                value = _periods_down(value)
+        out[_SESSION_RENAMED_DOWN.get(key, key)] = value
     _status_down(out)
+    return out
+
+
+def _session_down(s: Mapping[str, Any], location: Mapping[str, Any] | None) -> Obj:
+    out = _session_fields_down(s)
+    out["location"] = _reduce_location(_location_context(location), s["location_id"], s["evse_uid"], s["connector_id"])
     return out
 
 
@@ -206,22 +219,23 @@ def _cdr_down(c: Mapping[str, Any], location: Mapping[str, Any] | None) -> Obj:
 # --- Tariffs ---------------------------------------------------------------------------------------
 
 
-def _tariff_up(t: Mapping[str, Any], owner: Obj) -> Obj:
-    out: Obj = {**owner, **t}
+def _tariff_fields_up(t: Mapping[str, Any]) -> Obj:
+    """The fields of a 2.1.1 Tariff present in `t`, in 2.2.1 form."""
+    out: Obj = dict(t)
     _put(out, "energy_mix", _energy_mix(t.get("energy_mix"), "source", "category"))
     return out
 
 
-def _tariff_down(t: Mapping[str, Any], path: str = "") -> Obj:
-    if t.get("type") not in (None, "REGULAR"):
-        raise Untranslatable(f"{path}type", V211, f"a {t['type']} tariff would apply to every 2.1.1 session")
-    for key in ("min_price", "max_price", "start_date_time", "end_date_time"):
-        if t.get(key) is not None:
-            raise Untranslatable(f"{path}{key}", V211, "2.1.1 has no such field and it changes the price")
-    out = {k: v for k, v in t.items() if k not in ("country_code", "party_id", "type")}
-    _put(out, "energy_mix", _energy_mix(t.get("energy_mix"), "category", "source"))
-    elements = []
-    for i, element in enumerate(t["elements"]):
+def _tariff_up(t: Mapping[str, Any], owner: Obj) -> Obj:
+    return {**owner, **_tariff_fields_up(t)}
+
+
+_TARIFF_REFUSED = ("min_price", "max_price", "start_date_time", "end_date_time")
+
+
+def _elements_down(elements: list[Obj], path: str) -> list[Obj]:
+    out = []
+    for i, element in enumerate(elements):
         restrictions = element.get("restrictions") or {}
         if restrictions.get("reservation") is not None:
             continue
@@ -234,8 +248,21 @@ def _tariff_down(t: Mapping[str, Any], path: str = "") -> Obj:
         }
         if "restrictions" in element:
             new["restrictions"] = element["restrictions"]
-        elements.append(new)
-    if not elements:
+        out.append(new)
+    if not out:
         raise Untranslatable(f"{path}elements", V211, "only reservation elements, which 2.1.1 cannot express")
-    out["elements"] = elements
+    return out
+
+
+def _tariff_down(t: Mapping[str, Any], path: str = "") -> Obj:
+    """The fields of a 2.2.1 Tariff present in `t` (a whole Tariff or a PATCH body), in 2.1.1 form."""
+    if t.get("type") not in (None, "REGULAR"):
+        raise Untranslatable(f"{path}type", V211, f"a {t['type']} tariff would apply to every 2.1.1 session")
+    for key in _TARIFF_REFUSED:
+        if t.get(key) is not None:
+            raise Untranslatable(f"{path}{key}", V211, "2.1.1 has no such field and it changes the price")
+    out = {k: v for k, v in t.items() if k not in ("country_code", "party_id", "type", *_TARIFF_REFUSED)}
+    _put(out, "energy_mix", _energy_mix(t.get("energy_mix"), "category", "source"))
+    if t.get("elements") is not None:
+        out["elements"] = _elements_down(t["elements"], path)
     return out

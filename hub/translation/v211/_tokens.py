@@ -18,14 +18,22 @@ from hub.translation.v211._common import (
 # --- Tokens ----------------------------------------------------------------------------------------
 
 
+def _token_fields_up(t: Mapping[str, Any]) -> Obj:
+    """The fields of a 2.1.1 Token present in `t`, in 2.2.1 form."""
+    return _rename(t, {"auth_id": "contract_id"})
+
+
 def _token_up(t: Mapping[str, Any], owner: Obj) -> Obj:
-    return {**owner, **_rename(t, {"auth_id": "contract_id"})}
+    return {**owner, **_token_fields_up(t)}
+
+
+_TOKEN_DROPPED = frozenset({"country_code", "party_id", "group_id", "default_profile_type", "energy_contract"})
 
 
 def _token_down(t: Mapping[str, Any]) -> Obj:
-    skip = frozenset({"country_code", "party_id", "group_id", "default_profile_type", "energy_contract"})
-    out = _rename(t, {"contract_id": "auth_id"}, skip)
-    if out["type"] in ("AD_HOC_USER", "APP_USER"):
+    """The fields of a 2.2.1 Token present in `t` (a whole Token or a PATCH body), in 2.1.1 form."""
+    out = _rename(t, {"contract_id": "auth_id"}, _TOKEN_DROPPED)
+    if out.get("type") in ("AD_HOC_USER", "APP_USER"):
         out["type"] = "OTHER"
     return out
 

@@ -186,3 +186,31 @@ async def test_a_token_under_a_previous_key_moves_to_the_current_one(
         "whitelist": "NEVER",
         "last_updated": T3,
     }
+
+
+async def test_a_session_keeps_its_tokens_party_and_its_periods_appended(
+    hub_settings: Settings, db: SessionFactory
+) -> None:
+    """The Session memo a 2.1.1 party is bridged with (hub.editions): PUT replaces, PATCH appends
+    the charging periods and keeps the token's party; nothing else of the Session is kept."""
+    personal = personal_of(hub_settings)
+    token = {"country_code": "DE", "party_id": "EMS", "uid": "U1", "type": "RFID", "contract_id": "DE-EMS-C1"}
+    first, second = ({"start_date_time": t, "dimensions": [{"type": "ENERGY", "volume": 1}]} for t in (T1, T2))
+    await batch(
+        db,
+        personal,
+        [
+            push(
+                CPA,
+                "PUT",
+                {"id": "S1", "cdr_token": token, "kwh": 0, "charging_periods": [first]},
+                "S1",
+                module="sessions",
+            ),
+            push(CPA, "PATCH", {"kwh": 2, "charging_periods": [second], "last_updated": T2}, "S1", module="sessions"),
+        ],
+    )
+    memo = await stored(db, personal, "sessions", CPA, "S1")
+    assert memo == {"cdr_token": {"country_code": "DE", "party_id": "EMS"}, "charging_periods": [first, second]}
+    (row,) = await rows(db)
+    assert "EMS" not in str(row.data)  # sealed at rest like every Session row
