@@ -125,8 +125,10 @@ class Editions:
         party = keys[0]
         to = None
         hub = RoutingPair(self._hub_party.country_code, self._hub_party.party_id)
-        if request.is_list_get:
-            to = hub  # GET All from the hub's store
+        if request.is_list_get or (
+            request.method == "GET" and request.interface is InterfaceRole.RECEIVER and request.module in STORED_MODULES
+        ):
+            to = hub  # GET All from the hub's store, or the sender's own object as the hub keeps it
         elif (
             request.interface is InterfaceRole.RECEIVER
             and request.module in STORED_MODULES

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from hub.broadcast.targets import audience
 from hub.db.db import SessionFactory
 from hub.editions.edges import Editions, edition_of
+from hub.errors import NotFound, OcpiError, UnknownLocation, UnknownToken
 from hub.mirror.repository import StoreRepository
 from hub.ocpi.envelope import ocpi_response
 from hub.ocpi.headers import routing_headers
@@ -45,6 +46,8 @@ class GetAll:
         self._hub_party = PartyKey.of(settings.country_code, settings.party_id)
 
     async def answer(self, request: OcpiRequest, decision: AnswerFromStore) -> Response:
+        if not request.path.is_list:
+            return await self._own(request, decision)
         params = QueryParams(list(request.query))
         page = PageRequest.parse(params, max_limit=self._settings.page_limit)
         owner_role = Role.EMSP if request.module == "tokens" else Role.CPO
@@ -69,3 +72,43 @@ class GetAll:
         if edition_of(request.version).routing_headers:
             headers |= routing_headers(to=requester, from_=self._hub_party)
         return ocpi_response(data, headers=headers)
+
+    async def _own(self, request: OcpiRequest, decision: AnswerFromStore) -> Response:
+        """The requester's own object (`hub.routing.decide._own_object_get`): the stored Location,
+        EVSE, Connector, Tariff or Token, in the requester's edition; unknown: HTTP 404, 2004."""
+        ids = request.path.object_ids
+        async with self._sessions() as session:
+            found = await StoreRepository(session, self._personal).get(
+                module=request.module, owner=decision.requester, object_id=ids[0]
+            )
+        for key, child_id in zip(("evses", "connectors"), ids[1:], strict=False):
+            children = found.get(key) if isinstance(found, dict) else None
+            id_key = "uid" if key == "evses" else "id"
+            found = next(
+                (
+                    c
+                    for c in children or []
+                    if isinstance(c, dict) and str(c.get(id_key, "")).upper() == child_id.upper()
+                ),
+                None,
+            )
+        if found is None:
+            raise _unknown(request.module, f"The hub keeps no such {request.module[:-1]} of yours")
+        if self._editions is not None and request.version != PIVOT.number:
+            (found,) = await self._editions.listing(request, [found]) or [None]
+            if found is None:
+                why = f"The hub keeps no such {request.module[:-1]} in a form your OCPI version has"
+                raise _unknown(request.module, why)
+        headers = {}
+        if edition_of(request.version).routing_headers:
+            headers = routing_headers(to=decision.requester, from_=self._hub_party)
+        return ocpi_response(found, headers=headers)
+
+
+def _unknown(module: str, message: str) -> OcpiError:
+    """HTTP 404 with the module's code: 2004 Unknown Token, 2003 Unknown Location, else 2000."""
+    if module == "tokens":
+        return UnknownToken(message)
+    if module == "locations":
+        return UnknownLocation(message, http_status=404)
+    return NotFound(message)

@@ -163,7 +163,20 @@ def _to_hub(request: OcpiRequest, sender: Identity, party: PartyKey, view: Route
         if request.module not in STORED_MODULES:
             raise InvalidParameters("GET All via the hub serves locations, tariffs and tokens")
         return AnswerFromStore(requester=party, roles=roles)
+    if _own_object_get(request, party):  # what the sender pushed to the hub, as the hub keeps it
+        return AnswerFromStore(requester=party, roles=roles)
     raise InvalidParameters("A GET of one object cannot be addressed to the hub: address its owner")
+
+
+def _own_object_get(request: OcpiRequest, party: PartyKey) -> bool:
+    """`GET .../{cc}/{pid}/{id}` on a Receiver interface, by the object's owner, of a module the
+    hub keeps (a party checking what it broadcast; a 2.1.1 eMSP's GET of its Token by uid)."""
+    return (
+        request.method == "GET"
+        and request.interface is InterfaceRole.RECEIVER
+        and request.module in STORED_MODULES
+        and request.path.owner == party
+    )
 
 
 def _pusher_role(roles: Collection[Role], module: str) -> Role:

@@ -254,11 +254,14 @@ async def test_item_51_get_of_one_object_addressed_to_the_hub_is_2001(
     for fake, path in (
         (emsp, "/sender/locations/LOC1"),
         (emsp, "/sender/locations/LOC1/EVSE1"),
-        (cpo, "/receiver/locations/NL/CPA/LOC1"),
+        (emsp, "/receiver/locations/NL/CPA/LOC1"),  # not its own object
     ):
         answer = await fake.request_hub("GET", V + path, to=HUB)
         assert answer.json()["status_code"] == 2001, (path, answer.text)
         assert answer.status_code in (200, 400)
+    # the owner's GET of what it pushed is answered from the hub's store, and not sent on either
+    own = await cpo.request_hub("GET", V + "/receiver/locations/NL/CPA/LOC1", to=HUB)
+    assert own.json()["status_code"] == 1000 and own.json()["data"]["id"] == "LOC1", own.text
     await outbox_drained(db, module="locations")
     assert (len(cpo.requests), len(emsp.requests)) == seen
     async with db() as session:

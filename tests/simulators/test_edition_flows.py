@@ -343,3 +343,28 @@ async def test_2_2_1_cpo_with_a_2_3_0_emsp_prices_become_before_taxes_and_taxes(
     price, sent = cdr["total_cost"], original["total_cost"]
     assert price["before_taxes"] == sent["excl_vat"] and "excl_vat" not in price
     assert sum(t["amount"] for t in price["taxes"]) == pytest.approx(sent["incl_vat"] - sent["excl_vat"], abs=1e-4)
+
+
+async def test_a_2_1_1_emsp_gets_a_token_it_pushed_from_the_hubs_store_by_uid(old_emsp: Pair) -> None:
+    _, emsp = old_emsp
+    driver = emsp.driver_token()
+    assert all(r.ok for r in await emsp.push_tokens(tokens=[driver]))  # broadcast: the hub keeps it
+    rest = f"DE/MSP/{driver['uid']}"
+    got = await emsp.send("GET", "tokens", InterfaceRole.RECEIVER, rest, to=None)
+    assert got.ok, got.describe()
+    # as the 2.1.1 eMSP sent it (auth_id, no owner fields), DateTimes in the 2.1.1 form without fraction
+    assert got.data == {**driver, "last_updated": driver["last_updated"].replace(".000Z", "Z")}
+    unknown = await emsp.send("GET", "tokens", InterfaceRole.RECEIVER, "DE/MSP/NOSUCHUID", to=None)
+    assert (unknown.http_status, unknown.status_code) == (404, 2000)  # 2004 in 2.2.1; 2.1.1 has none
+
+
+async def test_a_2_2_1_cpo_gets_a_location_it_broadcast_from_the_hubs_store(old_emsp: Pair) -> None:
+    cpo, _ = old_emsp
+    assert all(r.ok for r in await cpo.publish_locations())
+    hub = cpo.hub_party
+    assert hub is not None
+    got = await cpo.send("GET", "locations", InterfaceRole.RECEIVER, "NL/OLD/LOC00001/LOC00001-2", to=hub)
+    assert got.ok, got.describe()
+    assert got.data == cpo.locations.get("LOC00001")["evses"][1]
+    other = await cpo.send("GET", "locations", InterfaceRole.RECEIVER, "DE/MSP/LOC00001", to=hub)
+    assert other.status_code == 2001  # not its own: the hub answers only the owner
