@@ -36,13 +36,13 @@ from hub.db.repositories import RegistryRepository
 from hub.errors import AuthError
 from hub.identity import Identity, PartyRef, Stage
 from hub.ocpi.headers import token_candidates
+from hub.ocpi.versions import is_v211_path
 from hub.token_vault import TokenVault
 from hub.types import ConnectionStatus, PartyKey, PlatformKind, Role, TokenEncoding
 
 __all__ = ["Authenticator"]
 
 _log = structlog.get_logger("hub.auth")
-_V211_PATH = "/ocpi/2.1.1/"  # 2.1.1 sends raw tokens (requirements §5.1)
 
 
 class Authenticator:
@@ -82,7 +82,7 @@ class Authenticator:
         return None
 
     async def require_token(self, request: Request, *, registration_ok: bool = False) -> tuple[Identity, str]:
-        raw_ok = (request.url.path + "/").startswith(_V211_PATH)
+        raw_ok = is_v211_path(request.scope["path"])  # 2.1.1 sends raw tokens (requirements §5.1)
         found = await self.match(request.headers.get("authorization"), raw_ok=raw_ok)
         if found is None:
             raise AuthError("Missing or unknown credentials token")

@@ -32,13 +32,13 @@ from hub.db.db import STORAGE_ERRORS, SessionFactory, session_scope
 from hub.db.models import Broadcast, OutboxMessage, OutboxStatus, utcnow
 from hub.db.repositories import RegistryRepository
 from hub.editions.edges import Editions, edition_of
+from hub.editions.kinds import TRANSLATED_MODULES
 from hub.egress.policy import EgressRefused
 from hub.errors import HubBusy, HubError, InvalidParameters, OcpiError
 from hub.forwarding.contract import RouteContext
 from hub.forwarding.outbound import outbound_request
 from hub.forwarding.send import BreakerOpen, SendPath
 from hub.ocpi.envelope import parse_envelope
-from hub.ocpi.grammar import known_module
 from hub.ocpi.headers import routing_headers
 from hub.ocpi.request import parse_path
 from hub.ocpi.urls import build_url, parse_segments
@@ -259,11 +259,12 @@ class Dispatcher:
             return _Result(message.id, OutboxStatus.SKIPPED, "receiver has no such endpoint")
         try:
             rest, body = self._personal.open_outbound(message.rest, message.body)  # Tokens are sealed at rest
-            url = build_url(endpoint, parse_segments(rest), parse_qsl(message.query, keep_blank_values=True))
+            segments = parse_segments(rest)
+            url = build_url(endpoint, segments, parse_qsl(message.query, keep_blank_values=True))
         except (InvalidParameters, ValueError):
             return _Result(message.id, OutboxStatus.DEAD, "stored path is not a checked path")
-        translated = known_module(message.module) and message.module != "chargingprofiles"
-        if self._editions is not None and body is not None and translated and edition_of(platform.version) is not PIVOT:
+        foreign = edition_of(platform.version) is not PIVOT
+        if self._editions is not None and body is not None and foreign and message.module in TRANSLATED_MODULES:
             try:
                 body = await self._in_edition(message, platform.version, rest, body)
             except Untranslatable as exc:  # e.g. a non-public Location for a 2.1.1 party: never sent
@@ -299,12 +300,12 @@ class Dispatcher:
         return _Result(message.id, OutboxStatus.REJECTED, f"HTTP {reply.status}, status_code {status}")
 
     async def _in_edition(self, message: OutboxMessage, version: str | None, rest: str, body: bytes) -> bytes:
-        """The stored 2.2.1 body in the receiver's edition (`hub.editions`)."""
+        """The stored 2.2.1 body in the receiver's edition (`hub.editions`). `rest` is the stored,
+        still encoded path, which `parse_path` decodes once, as at ingress."""
         assert self._editions is not None
         interface = InterfaceRole(message.interface_role)
-        _, path = parse_path(
-            module=message.module, interface_segment=interface.value.lower(), rest=parse_segments(rest)
-        )
+        raw = rest.split("/") if rest else []
+        _, path = parse_path(module=message.module, interface_segment=interface.value.lower(), rest=raw)
         translated = await self._editions.to_receiver(
             version,
             module=message.module,

@@ -50,17 +50,20 @@ def pivot_credentials(body: Any, edition: Edition, declared: Sequence[tuple[Role
         key = PartyKey.of(str(body["country_code"]), str(body["party_id"]))
         return v211.to_v221(ObjectKind.CREDENTIALS, body, role=role_of_v211(declared, key).value)
     if edition is V230 and isinstance(body, dict):
-        hub_party = body.get("hub_party_id")
+        hub_party, roles = body.get("hub_party_id"), body.get("roles")
+        if not isinstance(roles, list):
+            return body  # the 2.2.1 model says what is wrong with it
         details = None
         if isinstance(hub_party, str) and not any(
-            isinstance(r, dict) and f"{r.get('country_code')}{r.get('party_id')}" == hub_party
-            for r in body.get("roles") or []
+            isinstance(r, dict) and f"{r.get('country_code')}{r.get('party_id')}" == hub_party for r in roles
         ):
             details = {"name": hub_party}  # a hub that lists only the parties it reaches
         try:
             return v230.to_v221(ObjectKind.CREDENTIALS, body, hub_business_details=details)
         except Untranslatable as exc:
             raise InvalidParameters(exc.message, http_status=200) from exc
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InvalidParameters("Invalid credentials object: not OCPI 2.3.0 Credentials", http_status=200) from exc
     return body
 
 

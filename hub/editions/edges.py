@@ -20,6 +20,8 @@ Policies (documented in docs/editions.md):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -30,12 +32,11 @@ from cachetools import TTLCache
 
 from hub.db.db import SessionFactory
 from hub.editions.kinds import V221_ONLY, body_kind, reply_kind
-from hub.editions.status import v211_envelope
-from hub.errors import InvalidParameters
+from hub.errors import HubError, InvalidParameters, OcpiError
 from hub.identity import Identity
 from hub.mirror.merge import STORED_MODULES
 from hub.mirror.repository import StoreRepository
-from hub.ocpi.envelope import ocpi_timestamp
+from hub.ocpi.envelope import ocpi_timestamp, v211_status
 from hub.ocpi.request import OcpiRequest, PathParams, RoutingPair
 from hub.ocpi.versions import EDITIONS, PIVOT, V211, V230, Edition
 from hub.privacy.personal import PersonalData
@@ -43,15 +44,33 @@ from hub.routing.open_routing import emi3_party
 from hub.translation import ObjectKind, Untranslatable, v211, v230
 from hub.types import InterfaceRole, PartyKey
 
-__all__ = ["Editions", "edition_of"]
+__all__ = ["Editions", "bridges_v211", "edition_of"]
 
 _log = structlog.get_logger("hub.editions")
 _K = ObjectKind
-_BROADCAST_PUSHES = frozenset({"PUT", "PATCH", "DELETE"})
+_TO_HUB_METHODS = frozenset({"GET", "PUT", "PATCH", "DELETE"})
 
 
 def edition_of(version: str | None) -> Edition:
     return EDITIONS.get(version or "", PIVOT)
+
+
+def bridges_v211(*versions: str | None) -> bool:
+    """Whether a 2.1.1 party is on one side: then the store keeps a Session's memo."""
+    return any(edition_of(v) is V211 for v in versions)
+
+
+@contextmanager
+def _checked(edition: Edition, kind: ObjectKind, *, receiver: bool = False) -> Iterator[None]:
+    """An object the translation cannot read (a field missing or of the wrong type: the models
+    were not applied, e.g. validation off) is an OCPI error, never a crash: 2001 for the sender's
+    own object, 4000 for a receiver's reply. Untranslatable passes as it is (2001 naming the field)."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        if receiver:
+            raise HubError(f"The receiver's reply is not a valid OCPI {edition.number} {kind.value}") from exc
+        raise InvalidParameters(f"Not a valid OCPI {edition.number} {kind.value} object") from exc
 
 
 class Editions:
@@ -75,40 +94,49 @@ class Editions:
         if sender.version and sender.version != edition.number and not sender.upstream:
             raise InvalidParameters(f"You are registered for OCPI {sender.version}: use the endpoints of that version")
         party: PartyKey | None = None
+        memo: dict[str, Any] | None = None  # a 2.1.1 Session PATCH's stored Session, read once
         if edition is V211:
             request, party = self._v211_routing(request, sender)
+            memo = await self._session_memo(request)
         kind = body_kind(request.module, request.interface, request.method, request.path)
-        if kind is None or request.body is None or not isinstance(request.parsed, dict):
-            return await self._v211_receiver(request, None) if edition is V211 else request
-        if edition is V211 and (wrong := sorted(V221_ONLY.get(kind, frozenset()) & request.parsed.keys())):
-            raise InvalidParameters(
-                f"{kind.value} field {wrong[0]} is OCPI 2.2.1, not 2.1.1: you are connected with OCPI 2.1.1"
-            )
-        owner = party or (request.from_.key if request.from_ else None)
-        parsed = await self._body_up(edition, kind, request, owner)
-        if edition is V211 and request.method == "PATCH":
-            request, parsed = await self._v211_patch(request, parsed)
-        request = replace(request, parsed=parsed, body=orjson.dumps(parsed))
-        return await self._v211_receiver(request, parsed) if edition is V211 else request
+        if kind is not None and request.body is not None and isinstance(request.parsed, dict):
+            if edition is V211 and (wrong := sorted(V221_ONLY.get(kind, frozenset()) & request.parsed.keys())):
+                raise InvalidParameters(
+                    f"{kind.value} field {wrong[0]} is OCPI 2.2.1, not 2.1.1: you are connected with OCPI 2.1.1"
+                )
+            owner = party or (request.from_.key if request.from_ else None)
+            parsed = await self._body_up(edition, kind, request, owner)
+            if edition is V211 and request.method == "PATCH":
+                request, parsed = await self._v211_patch(request, parsed, memo)
+            request = replace(request, parsed=parsed, body=orjson.dumps(parsed))
+        return self._v211_receiver(request, memo) if edition is V211 else request
 
-    async def _v211_patch(self, request: OcpiRequest, patch: dict[str, Any]) -> tuple[OcpiRequest, dict[str, Any]]:
+    async def _session_memo(self, request: OcpiRequest) -> dict[str, Any] | None:
+        """What the store keeps of the Session a 2.1.1 PATCH is about (its token's party, its
+        charging periods: `hub.mirror.merge.session_memo`)."""
+        owner, ids = request.path.owner, request.path.object_ids
+        if request.module != "sessions" or request.method != "PATCH" or owner is None or not ids:
+            return None
+        return await self._stored("sessions", owner, ids[0])
+
+    async def _v211_patch(
+        self, request: OcpiRequest, patch: dict[str, Any], memo: dict[str, Any] | None
+    ) -> tuple[OcpiRequest, dict[str, Any]]:
         """What 2.1.1 PATCH means in 2.2.1 terms, from the stored object: a Tariff PATCH (2.2.1 has
         none) becomes a PUT of the merged Tariff; a Session's charging_periods (2.1.1 replaces the
         list, 2.2.1 appends to it) keep only the periods the stored Session does not have yet."""
         owner, ids = request.path.owner, request.path.object_ids
-        if request.module not in ("tariffs", "sessions") or owner is None or len(ids) != 1:
-            return request, patch
-        if request.module == "sessions" and "charging_periods" not in patch:
-            return request, patch
-        stored = await self._stored(request.module, owner, ids[0])
-        if request.module == "tariffs":
+        if request.module == "tariffs" and owner is not None and len(ids) == 1:
+            stored = await self._stored("tariffs", owner, ids[0])
             if stored is None:
                 raise InvalidParameters(
                     "OCPI 2.2.1 has no Tariff PATCH and the hub has no copy of this Tariff to apply it to: PUT it"
                 )
             return replace(request, method="PUT"), v211.merge_patch(stored, patch)
-        known = len((stored or {}).get("charging_periods") or [])
-        return request, {**patch, "charging_periods": patch["charging_periods"][known:]}
+        if request.module == "sessions" and isinstance(patch.get("charging_periods"), list):
+            known = len((memo or {}).get("charging_periods") or [])
+            return request, {**patch, "charging_periods": patch["charging_periods"][known:]}
+        return request, patch
 
     async def _stored(self, module: str, owner: PartyKey, object_id: str) -> dict[str, Any] | None:
         async with self._sessions() as session:
@@ -123,67 +151,55 @@ class Editions:
         if len(keys) != 1:
             raise InvalidParameters("An OCPI 2.1.1 connection serves exactly one party")
         party = keys[0]
-        to = None
-        hub = RoutingPair(self._hub_party.country_code, self._hub_party.party_id)
-        if request.is_list_get or (
-            request.method == "GET" and request.interface is InterfaceRole.RECEIVER and request.module in STORED_MODULES
-        ):
-            to = hub  # GET All from the hub's store, or the sender's own object as the hub keeps it
-        elif (
+        # the hub answers a list GET (GET All) and an object GET (the sender's own, as kept), and
+        # broadcasts a push of what it keeps (Locations, Tariffs, Tokens)
+        to_hub = request.is_list_get or (
             request.interface is InterfaceRole.RECEIVER
             and request.module in STORED_MODULES
-            and request.method in _BROADCAST_PUSHES
-        ):
-            to = hub  # Broadcast Push to every party the agreements allow
-        return replace(request, from_=RoutingPair(party.country_code, party.party_id), to=to), party
+            and request.method in _TO_HUB_METHODS
+        )
+        hub = RoutingPair(self._hub_party.country_code, self._hub_party.party_id)
+        return replace(
+            request, from_=RoutingPair(party.country_code, party.party_id), to=hub if to_hub else None
+        ), party
 
-    async def _v211_receiver(self, request: OcpiRequest, parsed: Any) -> OcpiRequest:
-        """TO of a 2.1.1 Session or CDR push: the owner of its token (or of the stored Session)."""
+    def _v211_receiver(self, request: OcpiRequest, memo: dict[str, Any] | None) -> OcpiRequest:
+        """TO of a 2.1.1 Session or CDR push: the owner of its token (or of the stored Session's);
+        anything else without a TO is left to Open Routing (authorize, commands, one Location)."""
         if request.to is not None or request.interface is not InterfaceRole.RECEIVER:
             return request
-        receiver: PartyKey | None = None
-        if request.module in ("sessions", "cdrs"):
-            if isinstance(parsed, dict) and isinstance(parsed.get("cdr_token"), dict):
-                token = parsed["cdr_token"]
-                receiver = PartyKey.of(str(token["country_code"]), str(token["party_id"]))
-            elif request.module == "sessions" and request.path.owner is not None and request.path.object_ids:
-                async with self._sessions() as session:
-                    stored = await StoreRepository(session, self._personal).get(
-                        module="sessions", owner=request.path.owner, object_id=request.path.object_ids[0]
-                    )
-                token = (stored or {}).get("cdr_token")
-                if isinstance(token, dict):
-                    receiver = PartyKey.of(str(token["country_code"]), str(token["party_id"]))
-            if receiver is None:
-                raise InvalidParameters(
-                    f"The hub cannot tell the receiver of this {request.module[:-1]}: no token owner is known for it"
-                )
-        if receiver is None:
-            return request  # Open Routing finds it (authorize, commands, one Location)
-        return replace(request, to=RoutingPair(receiver.country_code, receiver.party_id))
+        if request.module not in ("sessions", "cdrs"):
+            return request
+        parsed = request.parsed if request.body is not None else None
+        token = parsed.get("cdr_token") if isinstance(parsed, dict) else None
+        token = token if isinstance(token, dict) else (memo or {}).get("cdr_token")
+        cc, pid = (token.get("country_code"), token.get("party_id")) if isinstance(token, dict) else (None, None)
+        if not (isinstance(cc, str) and isinstance(pid, str)):
+            raise InvalidParameters(
+                f"The hub cannot tell the receiver of this {request.module[:-1]}: no token owner is known for it"
+            )
+        return replace(request, to=RoutingPair(cc, pid))
 
     async def _body_up(self, edition: Edition, kind: ObjectKind, request: OcpiRequest, owner: PartyKey | None) -> Any:
         body: dict[str, Any] = request.parsed
-        try:
-            if edition is V230:
+        if edition is V230:
+            with _checked(edition, kind):
                 return v230.to_v221(kind, body)
-            if request.method == "PATCH":
+        if request.method == "PATCH":
+            with _checked(edition, kind):
                 return v211.patch_to_v221(kind, body, received_at=ocpi_timestamp())
-            context: dict[str, Any] = {}
-            if owner is not None:
-                context |= {"country_code": owner.country_code, "party_id": owner.party_id}
-            if kind in (_K.SESSION, _K.CDR) and isinstance(body.get("auth_id"), str):
-                context["cdr_token"] = await self._cdr_token(body["auth_id"])
-                if context["cdr_token"] is None:
-                    raise InvalidParameters(
-                        f"The hub cannot tell the receiver of this {kind.value}: no token owner is known for its "
-                        "auth_id (no Token the hub knows has that uid, and it is no eMI3 contract id)"
-                    )
+        context: dict[str, Any] = {}
+        if owner is not None:
+            context |= {"country_code": owner.country_code, "party_id": owner.party_id}
+        if kind in (_K.SESSION, _K.CDR) and isinstance(body.get("auth_id"), str):
+            context["cdr_token"] = await self._cdr_token(body["auth_id"])
+            if context["cdr_token"] is None:
+                raise InvalidParameters(
+                    f"The hub cannot tell the receiver of this {kind.value}: no token owner is known for its "
+                    "auth_id (no Token the hub knows has that uid, and it is no eMI3 contract id)"
+                )
+        with _checked(edition, kind):
             return v211.to_v221(kind, body, **context)
-        except InvalidParameters:
-            raise
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidParameters(f"Not a valid OCPI {edition.number} {kind.value} object") from exc
 
     async def _cdr_token(self, auth_id: str) -> dict[str, Any] | None:
         """The 2.2.1 CdrToken behind a 2.1.1 auth_id: the stored Token with that uid, else the
@@ -222,10 +238,11 @@ class Editions:
             return body
         edition = edition_of(source)
         pivot = body
-        if edition is V230:
-            pivot = v230.to_v221(kind, body)
-        elif edition is V211:
-            pivot = v211.to_v221(kind, body)
+        with _checked(edition, kind):
+            if edition is V230:
+                pivot = v230.to_v221(kind, body)
+            elif edition is V211:
+                pivot = v211.to_v221(kind, body)
         return await self.to_receiver(
             target, module=module, interface=interface, method=method, path=PathParams(), body=pivot
         )
@@ -240,8 +257,6 @@ class Editions:
         kind = body_kind(module, interface, method, path)
         if edition is PIVOT or kind is None or not isinstance(body, dict):
             return body
-        if kind is _K.LOCATION and edition is V211 and method == "PUT" and not v211.publishable_to_v211(body):
-            raise Untranslatable("publish", V211.number, "the Location is not public, and 2.1.1 cannot restrict it")
         if edition is V211 and kind is _K.SESSION and method == "PATCH" and "charging_periods" in body:
             # 2.2.1 appends the periods, 2.1.1 replaces the list: send the whole list
             owner, ids = path.owner, path.object_ids
@@ -253,14 +268,17 @@ class Editions:
         return await self._down(edition, kind, body, patch=method == "PATCH")
 
     async def _down(self, edition: Edition, kind: ObjectKind, obj: dict[str, Any], *, patch: bool = False) -> Any:
-        if edition is V230:
-            return v230.from_v221(kind, obj)
-        if patch:
-            return v211.datetimes_to_v211(kind, v211.patch_from_v221(kind, obj))
-        location = None
-        if kind in (_K.SESSION, _K.CDR):
-            location = await self._location_of(obj)
-        return v211.datetimes_to_v211(kind, v211.from_v221(kind, obj, location=location))
+        """A 2.2.1 object in `edition`; one the 2.2.1 models would refuse (validation off) is 2001
+        (a Location that is not public is Untranslatable for 2.1.1: `v211.from_v221`)."""
+        location = (
+            await self._location_of(obj) if edition is V211 and not patch and kind in (_K.SESSION, _K.CDR) else None
+        )
+        with _checked(PIVOT, kind):
+            if edition is V230:
+                return v230.from_v221(kind, obj)
+            if patch:
+                return v211.datetimes_to_v211(kind, v211.patch_from_v221(kind, obj))
+            return v211.datetimes_to_v211(kind, v211.from_v221(kind, obj, location=location))
 
     async def _location_of(self, obj: dict[str, Any]) -> dict[str, Any] | None:
         location_id = obj.get("location_id") or (obj.get("cdr_location") or {}).get("id")
@@ -298,7 +316,9 @@ class Editions:
             except Untranslatable as exc:
                 _log.warning("reply_untranslatable", module=request.module, field=exc.field, target=exc.target)
                 raise
-        return v211_envelope(out) if target is V211 else out
+        if target is V211 and isinstance(out.get("status_code"), int):
+            out["status_code"] = v211_status(out["status_code"])
+        return out
 
     async def listing(self, request: OcpiRequest, items: list[dict[str, Any]]) -> list[Any]:
         """Objects of the hub's store (2.2.1) in the requester's edition; one that cannot be
@@ -324,7 +344,7 @@ class Editions:
             return None
         try:
             return await self._cross(request, kind, item, source, target, owner)
-        except (Untranslatable, KeyError, TypeError, ValueError) as exc:
+        except OcpiError as exc:  # Untranslatable, or an object the translation cannot read
             _log.warning("list_item_left_out", module=request.module, reason=type(exc).__name__, target=target.number)
             return None
 
@@ -338,14 +358,14 @@ class Editions:
         owner: PartyKey | None,
     ) -> Any:
         pivot = obj
-        if source is V230:
-            pivot = v230.to_v221(kind, obj)
-        elif source is V211 and owner is not None:
-            pivot = v211.to_v221(kind, obj, **await self._reply_context(request, kind, obj, owner))
+        context = await self._reply_context(request, kind, obj, owner) if source is V211 and owner else {}
+        with _checked(source, kind, receiver=True):
+            if source is V230:
+                pivot = v230.to_v221(kind, obj)
+            elif source is V211 and owner is not None:
+                pivot = v211.to_v221(kind, obj, **context)
         if target is PIVOT:
             return pivot
-        if kind is _K.LOCATION and target is V211 and not v211.publishable_to_v211(pivot):
-            raise Untranslatable("publish", V211.number, "the Location is not public")
         return await self._down(target, kind, pivot)
 
     async def _reply_context(

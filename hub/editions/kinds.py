@@ -13,7 +13,7 @@ from hub.ocpi.request import PathParams
 from hub.translation import ObjectKind
 from hub.types import InterfaceRole
 
-__all__ = ["V221_ONLY", "ReplyKind", "body_kind", "reply_kind"]
+__all__ = ["TRANSLATED_MODULES", "V221_ONLY", "ReplyKind", "body_kind", "reply_kind"]
 
 _K = ObjectKind
 _BY_DEPTH = (_K.LOCATION, _K.EVSE, _K.CONNECTOR)  # locations: location_id[, evse_uid[, connector_id]]
@@ -37,6 +37,11 @@ V221_ONLY: dict[ObjectKind, frozenset[str]] = {
     _K.TARIFF: frozenset({"country_code", "party_id", "min_price", "max_price"}),
     _K.TOKEN: frozenset({"country_code", "party_id", "contract_id"}),
 }
+
+
+# The modules whose bodies differ between editions (chargingprofiles, hubclientinfo and custom
+# modules travel as they are).
+TRANSLATED_MODULES = frozenset({"cdrs", "commands", "locations", "sessions", "tariffs", "tokens"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from typing import Any
 
 import orjson
 import structlog
 from starlette.responses import Response
 
-from hub.editions.edges import Editions, edition_of
+from hub.editions.edges import Editions, bridges_v211, edition_of
 from hub.egress.origins import same_origin_url
 from hub.egress.policy import origin_of
 from hub.errors import HubError, OcpiError, ReceiverTimeout, ReceiverUnreachable, ServerError
@@ -63,6 +64,7 @@ _PASS_HEADERS = (
 class _Prepared:
     url: str
     body: bytes | None
+    parsed: Any = None  # the body as sent, parsed (None: no body)
 
 
 class Forwarder:
@@ -151,7 +153,9 @@ class Forwarder:
                     receiver=str(forward.receiver),
                 )
         if checked and accepted:
-            update = store_update_for(request, forward.sender)
+            update = store_update_for(
+                request, forward.sender, memo=bridges_v211(request.version, forward.route.platform.version)
+            )
             if update is not None:
                 try:  # durable before the answer (hub.mirror.writer)
                     await self._mirror.write(update)
@@ -180,7 +184,11 @@ class Forwarder:
     ) -> RouteAttempt:
         """The request as sent through one route (its own URL, token and hub callback URLs)."""
         routed = forward if entry is forward.route else replace(forward, route=entry, endpoint=endpoint)
-        prepared = await self._prepare(request, routed, caller) if checked else _Prepared(endpoint, request.body)
+        prepared = (
+            await self._prepare(request, routed, caller)
+            if checked
+            else _Prepared(endpoint, request.body, request.parsed if request.body is not None else None)
+        )
         outbound = outbound_request(
             platform=entry.platform,
             method=request.method,
@@ -206,29 +214,34 @@ class Forwarder:
         """The URL and body to send: a response_url the receiver would call directly becomes a hub URL
         that leads back to the requester with TO = requester, FROM = receiver (checklist F 61-62)."""
         query = list(request.query)
-        body = request.body
+        parsed, changed = request.parsed, False
         if request.module in CALLBACK_MODULES:
             query = [
                 (k, await self._callback(request, forward, caller, v) if k == "response_url" else v) for k, v in query
             ]
-            original = body_response_url(request.parsed)
+            original = body_response_url(parsed)
             if original:
-                hub_url = await self._callback(request, forward, caller, original)
-                body = orjson.dumps({**request.parsed, "response_url": hub_url})
-        version = forward.route.platform.version
-        if self._editions is not None and body is not None and edition_of(version) is not PIVOT:
-            parsed = await self._editions.to_receiver(
-                version,
-                module=request.module,
-                interface=request.interface,
-                method=request.method,
-                path=request.path,
-                body=orjson.loads(body),
+                parsed, changed = (
+                    {**parsed, "response_url": await self._callback(request, forward, caller, original)},
+                    True,
+                )
+        edition = edition_of(forward.route.platform.version)
+        if self._editions is not None and request.body is not None and edition is not PIVOT:
+            parsed, changed = (
+                await self._editions.to_receiver(
+                    edition.number,
+                    module=request.module,
+                    interface=request.interface,
+                    method=request.method,
+                    path=request.path,
+                    body=parsed,
+                ),
+                True,
             )
-            body = orjson.dumps(parsed)
-            if edition_of(version) is V211:
+            if edition is V211:
                 query = [(k, v) for k, v in query if k != "type"]  # 2.1.1 token URLs take no type
-        return _Prepared(build_url(forward.endpoint, request.path.values, query), body)
+        body = orjson.dumps(parsed) if changed else request.body
+        return _Prepared(build_url(forward.endpoint, request.path.values, query), body, parsed if body else None)
 
     async def _callback(self, request: OcpiRequest, forward: Forward, caller: Identity, original: str) -> str:
         target = ProxyTarget(
@@ -330,13 +343,12 @@ def _served(forward: Forward, platform_id: int) -> Forward:
 
 def _context(request: OcpiRequest, forward: Forward, prepared: _Prepared) -> RouteContext:
     platform = forward.route.platform
-    parsed = orjson.loads(prepared.body) if prepared.body is not None and prepared.body is not request.body else None
     return RouteContext(
         module=request.module,
         interface=request.interface.value,
         path=request.path.values,
         query=tuple(request.query),
-        parsed=parsed if parsed is not None else (request.parsed if request.body is not None else None),
+        parsed=prepared.parsed,
         sender=(forward.sender.country_code, forward.sender.party_id),
         receiver=(forward.receiver.country_code, forward.receiver.party_id),
         version=request.version,

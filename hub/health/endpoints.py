@@ -10,17 +10,16 @@ This bearer check is a stop-gap until the admin API brings OAuth2, which will re
 from __future__ import annotations
 
 import hmac
-from datetime import datetime
 
 import orjson
-from sqlalchemy import func, select, text
-from sqlmodel import col
+from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from hub.db.db import STORAGE_ERRORS
-from hub.db.models import OutboxMessage, OutboxStatus, utcnow
+from hub.db.models import utcnow
+from hub.health.outbox import age_seconds, pending_by_kind
 from hub.state import hub_state
 
 __all__ = ["health_routes", "is_operator"]
@@ -43,15 +42,10 @@ async def ready(request: Request) -> Response:
     try:
         async with hub.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-            oldest = (
-                await conn.execute(
-                    select(func.min(col(OutboxMessage.created_at))).where(
-                        col(OutboxMessage.status) == OutboxStatus.PENDING
-                    )
-                )
-            ).scalar()
+            waiting = await pending_by_kind(conn)
         checks["database"] = "ok"
-        checks["outbox_lag_seconds"] = _age(oldest)
+        oldest = min((t for _, t in waiting.values() if t is not None), default=None)
+        checks["outbox_lag_seconds"] = age_seconds(oldest)
     except STORAGE_ERRORS as exc:  # report, never raise: this endpoint exists to say what is wrong
         checks["database"] = f"error: {type(exc).__name__}"
         healthy = False
@@ -77,10 +71,6 @@ def is_operator(request: Request, operator_token: str | None) -> bool:
     if scheme.lower() != "bearer":
         return False
     return hmac.compare_digest(credential.strip().encode("utf-8"), operator_token.encode("utf-8"))
-
-
-def _age(oldest: datetime | None) -> float:
-    return 0.0 if oldest is None else round((utcnow() - oldest).total_seconds(), 3)
 
 
 def health_routes() -> list[Route]:

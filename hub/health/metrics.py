@@ -17,8 +17,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hub.db.db import STORAGE_ERRORS
-from hub.db.models import OutboxMessage, OutboxStatus, Platform, utcnow
+from hub.db.models import OutboxMessage, OutboxStatus, Platform
 from hub.health.endpoints import is_operator
+from hub.health.outbox import age_seconds, pending_by_kind
 from hub.observability.metrics import CONTENT_TYPE, HubMetrics, Snapshot
 from hub.state import HubState, hub_state
 
@@ -52,12 +53,7 @@ async def _snapshot(hub: HubState) -> Snapshot:
     try:
         async with hub.engine.connect() as conn:
             statuses = await conn.execute(select(col(Platform.status), func.count()).group_by(col(Platform.status)))
-            pending = await conn.execute(
-                select(col(OutboxMessage.kind), func.count(), func.min(col(OutboxMessage.created_at)))
-                .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
-                .group_by(col(OutboxMessage.kind))
-            )
-            waiting = pending.all()
+            waiting = await pending_by_kind(conn)
             dead = await conn.execute(
                 select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.status) == OutboxStatus.DEAD)
             )
@@ -65,12 +61,8 @@ async def _snapshot(hub: HubState) -> Snapshot:
             snapshot.outbox_dead = int(dead.scalar() or 0)
     except STORAGE_ERRORS:  # the counters still answer; the database-backed gauges are left out
         return snapshot
-    now = utcnow()
-    snapshot.outbox_pending = {str(kind): int(count) for kind, count, _ in waiting}
-    snapshot.outbox_oldest_seconds = {
-        str(kind): round((now - oldest).total_seconds(), 3) if oldest is not None else 0.0
-        for kind, _, oldest in waiting
-    }
+    snapshot.outbox_pending = {kind: count for kind, (count, _) in waiting.items()}
+    snapshot.outbox_oldest_seconds = {kind: age_seconds(oldest) for kind, (_, oldest) in waiting.items()}
     return snapshot
 
 

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from hub.errors import ClientError, OcpiError, ServerError
 from hub.observability.rejections import Rejections
 from hub.ocpi.envelope import error_response
+from hub.ocpi.versions import is_v211_path
 
 __all__ = ["EXCEPTION_HANDLERS", "handler_for"]
 
@@ -26,7 +27,7 @@ async def _ocpi_error(request: Request, exc: Exception) -> Response:
     rejections: Rejections | None = getattr(request.app.state, "rejections", None)
     if rejections is not None:
         rejections.note(exc, path=request.url.path)
-    return error_response(exc, v211=request.url.path.startswith("/ocpi/2.1.1/"))
+    return error_response(exc, v211=is_v211_path(request.scope["path"]))
 
 
 async def _http_error(_request: Request, exc: Exception) -> Response:

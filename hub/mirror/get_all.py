@@ -95,10 +95,11 @@ class GetAll:
         if found is None:
             raise _unknown(request.module, f"The hub keeps no such {request.module[:-1]} of yours")
         if self._editions is not None and request.version != PIVOT.number:
-            (found,) = await self._editions.listing(request, [found]) or [None]
-            if found is None:
+            translated = await self._editions.listing(request, [found])
+            if not translated:
                 why = f"The hub keeps no such {request.module[:-1]} in a form your OCPI version has"
                 raise _unknown(request.module, why)
+            found = translated[0]
         headers = {}
         if edition_of(request.version).routing_headers:
             headers = routing_headers(to=decision.requester, from_=self._hub_party)

@@ -39,6 +39,7 @@ class StoreUpdate:
     party_id: str
     ids: tuple[str, ...]  # (location_id[, evse_uid[, connector_id]]) or (object_id,)
     body: Any
+    memo: bool = False  # a Session between a 2.1.1 party and another: keep its memo (`session_memo`)
 
 
 def last_updated_of(obj: Any) -> datetime | None:
@@ -132,9 +133,10 @@ def apply_update(stored: dict[str, Any] | None, update: StoreUpdate) -> tuple[Ou
 
 
 def session_memo(stored: dict[str, Any] | None, update: StoreUpdate) -> dict[str, Any] | None:
-    """What the store keeps of a Session (beside its owner): the party of its token and its
-    charging periods, which a 2.1.1 party needs bridged (`hub.editions`: the receiver of a PATCH,
-    the periods a 2.1.1 PATCH repeats or a 2.1.1 receiver wants whole). A PUT replaces it; a PATCH
+    """What the store keeps of a Session a 2.1.1 party is on one side of (`StoreUpdate.memo`;
+    of any other only its owner): the party of its token and its charging periods, which
+    `hub.editions` bridges with (the receiver of a 2.1.1 PATCH, the periods a 2.1.1 PATCH repeats
+    or a 2.1.1 receiver wants whole). A PUT replaces it; a PATCH
     keeps the token and appends its periods (mod_sessions.asciidoc 299-301). Nothing of either:
     None."""
     body = update.body

@@ -134,7 +134,7 @@ class StoreRepository:
         for candidate in self._personal.object_ids(module, update.ids[0]):
             row = found.get((module, owner.country_code, owner.party_id, candidate))
             if row is not None:
-                kept = module not in OWNERSHIP_MODULES or module == "sessions"  # a Session's memo
+                kept = module not in OWNERSHIP_MODULES or update.memo  # a Session's memo
                 data = self._personal.open(module, row.data) if kept else None
                 return _Object(module, owner, object_id, row, True, data, row.last_updated)
         return _Object(module, owner, object_id, None, False, None, None)
@@ -142,7 +142,7 @@ class StoreRepository:
     def _apply_to(self, obj: _Object, update: StoreUpdate) -> Outcome:
         """One update on the in-memory object (what `apply` did on its row)."""
         if update.module in OWNERSHIP_MODULES:
-            if update.module == "sessions":
+            if update.memo:
                 memo = session_memo(obj.data if obj.exists else None, update)
                 if memo != obj.data:
                     obj.data, obj.changed = memo, True

@@ -11,8 +11,9 @@ __all__ = ["store_update_for"]
 _PUSHES = frozenset({"PUT", "PATCH", "DELETE"})
 
 
-def store_update_for(request: OcpiRequest, sender: PartyKey) -> StoreUpdate | None:
-    """The mirror change a push makes; its owner is the checked sender (`hub.routing.decide`)."""
+def store_update_for(request: OcpiRequest, sender: PartyKey, *, memo: bool = False) -> StoreUpdate | None:
+    """The mirror change a push makes; its owner is the checked sender (`hub.routing.decide`).
+    `memo`: a Session a 2.1.1 party is on one side of (`hub.mirror.merge.session_memo`)."""
     if request.interface is not InterfaceRole.RECEIVER:
         return None
     body = request.parsed
@@ -27,4 +28,5 @@ def store_update_for(request: OcpiRequest, sender: PartyKey) -> StoreUpdate | No
     ids = request.path.object_ids
     if owner is None or not ids:
         return None
-    return StoreUpdate(request.module, request.method, owner.country_code, owner.party_id, ids, body)
+    keep = memo and request.module == "sessions"
+    return StoreUpdate(request.module, request.method, owner.country_code, owner.party_id, ids, body, keep)

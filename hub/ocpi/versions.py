@@ -25,6 +25,7 @@ __all__ = [
     "V221",
     "V230",
     "hub_endpoints",
+    "is_v211_path",
     "v211_interface",
 ]
 
@@ -95,6 +96,11 @@ _V211_EMSP = {
 }
 
 
+def is_v211_path(path: str) -> bool:
+    """A URL of the hub's OCPI 2.1.1 space (`/ocpi/2.1.1` and below): raw tokens, 2.1.1 status codes."""
+    return path.startswith("/ocpi/2.1.1") and path[11:12] in ("", "/")
+
+
 def v211_interface(module: str, role: Role) -> InterfaceRole | None:
     """The interface a 2.1.1 party of `role` implements for `module` (None: it has none; a 2.1.1
     eMSP takes command results at the response_url, not at an endpoint)."""
@@ -105,21 +111,8 @@ def v211_interface(module: str, role: Role) -> InterfaceRole | None:
     return None
 
 
-# The hub is the other side of every exchange: what it offers a 2.1.1 party of each role.
-_V211_HUB_SIDE = {
-    Role.CPO: {
-        m: InterfaceRole.SENDER if i is InterfaceRole.RECEIVER else InterfaceRole.RECEIVER
-        for m, i in _V211_CPO.items()
-        if m != "commands"
-    },  # a CPO sends results to the response_url
-    Role.EMSP: {
-        **{
-            m: InterfaceRole.SENDER if i is InterfaceRole.RECEIVER else InterfaceRole.RECEIVER
-            for m, i in _V211_EMSP.items()
-        },
-        "commands": InterfaceRole.RECEIVER,
-    },
-}
+# The hub is the other side of every exchange: toward a 2.1.1 CPO it is an eMSP, toward an eMSP a CPO.
+_V211_HUB_SIDE = {Role.CPO: _V211_EMSP, Role.EMSP: _V211_CPO}
 
 
 def hub_endpoints(edition: Edition, base_url: str, role: Role | None = None) -> list[dict[str, str]]:

@@ -1,13 +1,14 @@
 """Personal and payment data at rest (GDPR): what the hub keeps of Tokens, Sessions and CDRs.
 
 The store keeps a Token (uid, contract_id, visual_number) for GET All and Open Routing, the owner
-of Sessions and CDRs, and of a Session a memo: the party of its token and its charging periods
-(`hub.mirror.merge.session_memo`, for bridging 2.1.1 parties). Their `data` is *sealed*: the orjson text encrypted
-with the token vault (the same key management as the credentials tokens, `hub.token_vault`), kept
-in the JSON column as `{"sealed": "<fernet>"}`, so a database dump reveals none of it. A Token's
-row id (`object_id`) is a keyed hash of its uid, since the hub needs the uid only to find the row
-again (Open Routing by uid): `pseudonym()` under the current `secret_key`; lookups also try the
-keys in `previous_secret_keys` (`pseudonyms()`) until `reencrypt_store` has moved every row.
+of Sessions and CDRs, and, of a Session a 2.1.1 party is on one side of, a memo: the party of its
+token and its charging periods (`hub.mirror.merge.session_memo`). Their `data` is *sealed*: the
+orjson text encrypted with the token vault (the same key management as the credentials tokens,
+`hub.token_vault`), kept in the JSON column as `{"sealed": "<fernet>"}`, so a database dump
+reveals none of it. A Token's row id (`object_id`) is a keyed hash of its uid, since the hub
+needs the uid only to find the row again (Open Routing by uid): `pseudonym()` under the current
+`secret_key`; lookups also try the keys in `previous_secret_keys` (`pseudonyms()`) until
+`reencrypt_store` has moved every row.
 
 Broadcast and outbox rows of personal modules (a Token pushed to the hub) seal their `rest`
 (it ends with the uid) and `body` the same way, as text with the `sealed:` prefix, which no JSON

@@ -38,7 +38,7 @@ from hub.identity import Identity, Stage
 from hub.liveness.clientinfo import enqueue_status_change
 from hub.liveness.peer import PeerClient, PeerError
 from hub.ocpi.credentials import Credentials, CredentialsRole
-from hub.ocpi.versions import V211, V221, Edition
+from hub.ocpi.versions import V211, V221, V230, Edition
 from hub.registration.claim import Claims
 from hub.registration.discovery import Discovery, discover, require_endpoints
 from hub.settings import Settings
@@ -101,7 +101,7 @@ class Registrar:
         """The hub's Credentials object in `edition`'s shape for the platform `platform_id` (2.3.0
         lists the parties reachable through the hub: those of every other connected platform)."""
         reachable: list[dict[str, Any]] = []
-        if edition is not V211 and edition is not V221:
+        if edition is V230:
             async with self._sessions() as session:
                 repo = RegistryRepository(session)
                 connected = {

@@ -8,8 +8,10 @@ import base64
 import functools
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 
+from hub.errors import InvalidParameters
 from hub.registration.platforms import PlatformAdmin, parse_role
 from hub.types import InterfaceRole, TokenEncoding
 from tests.conftest import StartFake
@@ -121,3 +123,20 @@ async def test_item_77_a_2_1_1_timeout_result_reaches_a_2_2_1_emsp_as_a_timeout_
     assert await relay(body={"result": "TIMEOUT"}) == {"result": "TIMEOUT"}
     assert await relay(body={"result": "UNKNOWN_SESSION"}) == {"result": "FAILED"}  # no such 2.2.1 result
     assert await relay(body={"result": "ACCEPTED"}) == {"result": "ACCEPTED"}
+
+
+async def test_a_command_result_the_translation_cannot_read_is_2001(hub_app: Starlette) -> None:
+    relay = functools.partial(
+        hub_app.state.hub.editions.relay, "2.1.1", "2.2.1", module="commands", interface=InterfaceRole.SENDER
+    )
+    with pytest.raises(InvalidParameters, match="Not a valid OCPI 2.1.1 CommandResult object"):
+        await relay(method="POST", body={"outcome": "ACCEPTED"})
+
+
+async def test_2_3_0_credentials_whose_roles_are_no_list_are_2001(
+    hub_client: httpx.AsyncClient, admin: PlatformAdmin
+) -> None:
+    token_a = (await admin.add(name="new-cpo", roles=[parse_role("CPO:NL:NEW")])).token_a
+    body = {"token": "token-b", "url": "http://127.0.0.1:9/ocpi/versions", "hub_party_id": "NLNEW", "roles": 5}
+    reply = await hub_client.post("/ocpi/2.3.0/credentials", json=body, headers=b64(token_a))
+    assert reply.status_code == 200 and reply.json()["status_code"] == 2001, reply.text

@@ -368,3 +368,16 @@ async def test_a_2_2_1_cpo_gets_a_location_it_broadcast_from_the_hubs_store(old_
     assert got.data == cpo.locations.get("LOC00001")["evses"][1]
     other = await cpo.send("GET", "locations", InterfaceRole.RECEIVER, "DE/MSP/LOC00001", to=hub)
     assert other.status_code == 2001  # not its own: the hub answers only the owner
+
+
+async def test_objects_the_translation_cannot_read_get_an_ocpi_error_never_a_crash(old_cpo: Pair) -> None:
+    cpo, emsp = old_cpo
+    broken = {"id": "LOC9", "type": "ON_STREET", "evses": "not a list", "last_updated": "2026-12-06T10:00:00Z"}
+    # from the 2.1.1 sender: 2001 naming the object
+    pushed = await cpo.send("PUT", "locations", InterfaceRole.RECEIVER, "NL/OLD/LOC9", to=None, json=broken)
+    assert (pushed.status_code, pushed.envelope["status_message"]) == (2001, "Not a valid OCPI 2.1.1 Location object")
+    # in a 2.1.1 receiver's reply: 4000 to the 2.2.1 requester, who did nothing wrong
+    cpo.locations.put({**broken, "time_zone": "Europe/Amsterdam"})
+    got = await emsp.send("GET", "locations", InterfaceRole.SENDER, "LOC9", to=cpo.party.key)
+    assert got.http_status == 200 and got.status_code == 4000
+    assert got.envelope["status_message"] == "The receiver's reply is not a valid OCPI 2.1.1 Location"

@@ -28,8 +28,10 @@ def location(owner: PartyKey, object_id: str, at: str = T1, **extra: Any) -> dic
     return body | {"last_updated": at, "evses": []} | extra
 
 
-def push(owner: PartyKey, method: str, body: Any, *ids: str, module: str = "locations") -> StoreUpdate:
-    return StoreUpdate(module, method, owner.country_code, owner.party_id, ids, body)
+def push(
+    owner: PartyKey, method: str, body: Any, *ids: str, module: str = "locations", memo: bool = False
+) -> StoreUpdate:
+    return StoreUpdate(module, method, owner.country_code, owner.party_id, ids, body, memo)
 
 
 def personal_of(settings: Settings) -> PersonalData:
@@ -192,7 +194,8 @@ async def test_a_session_keeps_its_tokens_party_and_its_periods_appended(
     hub_settings: Settings, db: SessionFactory
 ) -> None:
     """The Session memo a 2.1.1 party is bridged with (hub.editions): PUT replaces, PATCH appends
-    the charging periods and keeps the token's party; nothing else of the Session is kept."""
+    the charging periods and keeps the token's party; nothing else of the Session is kept, and
+    of a Session between two 2.2.1 parties only its owner (no memo)."""
     personal = personal_of(hub_settings)
     token = {"country_code": "DE", "party_id": "EMS", "uid": "U1", "type": "RFID", "contract_id": "DE-EMS-C1"}
     first, second = ({"start_date_time": t, "dimensions": [{"type": "ENERGY", "volume": 1}]} for t in (T1, T2))
@@ -206,11 +209,21 @@ async def test_a_session_keeps_its_tokens_party_and_its_periods_appended(
                 {"id": "S1", "cdr_token": token, "kwh": 0, "charging_periods": [first]},
                 "S1",
                 module="sessions",
+                memo=True,
             ),
-            push(CPA, "PATCH", {"kwh": 2, "charging_periods": [second], "last_updated": T2}, "S1", module="sessions"),
+            push(
+                CPA,
+                "PATCH",
+                {"kwh": 2, "charging_periods": [second], "last_updated": T2},
+                "S1",
+                module="sessions",
+                memo=True,
+            ),
         ],
     )
     memo = await stored(db, personal, "sessions", CPA, "S1")
     assert memo == {"cdr_token": {"country_code": "DE", "party_id": "EMS"}, "charging_periods": [first, second]}
     (row,) = await rows(db)
     assert "EMS" not in str(row.data)  # sealed at rest like every Session row
+    await batch(db, personal, [push(CPB, "PUT", {"id": "S2", "cdr_token": token, "kwh": 0}, "S2", module="sessions")])
+    assert await stored(db, personal, "sessions", CPB, "S2") is None
